@@ -1,0 +1,29 @@
+import { command, printJson, run } from '../src/cli.js';
+import { clickhouseClient } from '../src/clickhouse/client.js';
+import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
+import { loadConfig } from '../src/config.js';
+
+const program = command('sql:apply', 'Render the DDL in sql/ from the kit config and apply it to ClickHouse as the admin user. Idempotent.')
+  .option('--dry-run', 'print the rendered statements, apply nothing')
+  .option('--json', 'print what was applied as JSON');
+
+await run(program, async () => {
+  const opts = program.opts<{ dryRun?: boolean; json?: boolean }>();
+  const config = loadConfig();
+  // Render everything first: a bad template applies nothing.
+  const files = loadSqlFiles(templateValues(config));
+  if (opts.dryRun) {
+    for (const f of files) for (const s of f.statements) console.log(`-- ${f.file}\n${s};\n`);
+    return;
+  }
+  const client = clickhouseClient(config, 'admin');
+  try {
+    const applied = await applySql(client, files, (s) => {
+      if (!opts.json) console.error(`[sql] ${s.file}: ${s.statement.split('\n')[0]} (${s.ms} ms)`);
+    });
+    if (opts.json) printJson({ applied: applied.length, statements: applied });
+    else console.log(`applied ${applied.length} statements from ${files.length} files to ${config.clickhouse.url}`);
+  } finally {
+    await client.close();
+  }
+});

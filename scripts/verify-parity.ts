@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { Option } from 'commander';
+import { command, int, printJson, run, UsageError } from '../src/cli.js';
+import { clickhouseClient } from '../src/clickhouse/client.js';
+import { loadConfig } from '../src/config.js';
+import { renderReport } from '../src/parity/report.js';
+import { connectAdmin, kafkaAdmin, RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
+import { legsFromConfig, verifyParity } from '../src/parity/verify.js';
+
+const program = command('verify:parity', 'Prove, per partition and offset, what each pipeline (ClickHouse sink connector, Kafka engine) landed against the topic and against each other. Exit 0 when exact, 1 on a difference, 2 on bad input or an unreachable service.')
+  .option('--topic <name>', 'topic (default: KIT_TOPIC)')
+  .option('--run <file>', 'check exactly one produce:avro run: the file holds its --json summary ("-" for stdin)')
+  .option('--wait', 'first wait until both consumer groups reach the end offsets and row counts stop changing')
+  .option('--timeout <seconds>', 'how long --wait waits', int('--timeout', 1), 180)
+  .addOption(new Option('--require <legs>', 'both: every leg present and exact; any: the present legs exact').choices(['both', 'any']).default('both'))
+  .option('--connector-table <name>', 'the connector leg table (default from config)')
+  .option('--kafka-table <name>', 'the Kafka-engine leg table (default from config)')
+  .option('--errors-table <name>', 'the Kafka engine errors table (default from config)')
+  .option('--dlq-topic <name>', "the connector's dead-letter topic (default from config)")
+  .option('--diff-limit <n>', 'content differences to show', int('--diff-limit', 0), 20)
+  .option('--json', 'print the full report as JSON');
+
+function readRun(file: string): RunSummary {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--run ${file}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--run ${file} is not JSON (${(e as Error).message}); give the output of \`npm run produce:avro -- --json\``);
+  }
+  const parsed = RunSummarySchema.safeParse(json);
+  if (!parsed.success) throw new UsageError(`--run ${file} is not a produce:avro summary: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+await run(program, async () => {
+  const o = program.opts<{
+    topic?: string; run?: string; wait?: boolean; timeout: number; require: 'both' | 'any'; connectorTable?: string;
+    kafkaTable?: string; errorsTable?: string; dlqTopic?: string; diffLimit: number; json?: boolean;
+  }>();
+  const config = loadConfig();
+  const runSummary = o.run ? readRun(o.run) : undefined;
+  const topic = o.topic ?? runSummary?.topic ?? config.topic;
+  if (runSummary && runSummary.topic !== topic) throw new UsageError(`--run is a run of topic ${runSummary.topic}, not ${topic}`);
+  const legs = legsFromConfig(config, o);
+
+  const ch = clickhouseClient(config, 'reader');
+  const kafka = kafkaAdmin(config.kafka.brokers);
+  const ping = await ch.ping();
+  if (!ping.success) throw new UsageError(`ClickHouse at ${config.clickhouse.url} is unreachable (${ping.error.message}); check CLICKHOUSE_URL and that the stack is up`);
+  const admin = await connectAdmin(kafka, config.kafka.brokers);
+  try {
+    const report = await verifyParity(ch, kafka, admin, {
+      topic,
+      legs,
+      run: runSummary,
+      wait: o.wait === true,
+      timeoutMs: o.timeout * 1000,
+      require: o.require,
+      diffLimit: o.diffLimit,
+      onProgress: o.json ? undefined : (line) => process.stderr.write(`[parity] ${line}\n`),
+    });
+    if (o.json) printJson(report);
+    else console.log(renderReport(report));
+    return report.exitCode;
+  } finally {
+    await admin.disconnect();
+    await ch.close();
+  }
+});

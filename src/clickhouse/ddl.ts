@@ -1,0 +1,87 @@
+/**
+ * The DDL in `sql/`: rendering its {{placeholders}} from the kit's config and applying
+ * it statement by statement, idempotently (every statement is IF NOT EXISTS).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { KitConfig } from '../config.js';
+import { projectRoot } from '../paths.js';
+
+export const SQL_DIR = path.join(projectRoot, 'sql');
+
+export class TemplateError extends Error {}
+
+export type TemplateValues = Record<string, string>;
+
+export function templateValues(config: KitConfig): TemplateValues {
+  return {
+    database: config.clickhouse.database,
+    topic: config.topic,
+    consumer_group: config.clickhouseKafka.consumerGroup,
+    kafka_broker_list: config.clickhouseKafka.brokerList,
+    schema_registry_url: config.clickhouseKafka.registryUrl,
+  };
+}
+
+/** Fills {{name}} placeholders; an unknown name or a value that would break a quoted literal is an error. */
+export function renderSql(text: string, values: TemplateValues, source = 'sql'): string {
+  return text.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) {
+      throw new TemplateError(`${source}: unknown placeholder {{${name}}}; known: ${Object.keys(values).join(', ')}`);
+    }
+    if (/['\\\n;]/.test(value)) {
+      throw new TemplateError(`${source}: the value for {{${name}}} contains a quote, backslash, newline or semicolon: ${JSON.stringify(value)}`);
+    }
+    return value;
+  });
+}
+
+/** Splits a file into statements at semicolons that end a line, dropping comment-only chunks. */
+export function splitStatements(text: string): string[] {
+  return text
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*--[^\n]*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}
+
+export interface SqlFile {
+  file: string;
+  statements: string[];
+}
+
+export function loadSqlFiles(values: TemplateValues, dir = SQL_DIR): SqlFile[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((file) => ({ file, statements: splitStatements(renderSql(readFileSync(path.join(dir, file), 'utf8'), values, file)) }));
+}
+
+export interface AppliedStatement {
+  file: string;
+  statement: string;
+  ms: number;
+}
+
+export async function applySql(
+  client: ClickHouseClient,
+  files: SqlFile[],
+  onStatement: (s: AppliedStatement) => void = () => {},
+): Promise<AppliedStatement[]> {
+  const applied: AppliedStatement[] = [];
+  for (const { file, statements } of files) {
+    for (const statement of statements) {
+      const started = Date.now();
+      try {
+        await client.command({ query: statement });
+      } catch (e) {
+        throw new Error(`${file}: ${(e as Error).message}\nin statement:\n${statement}`);
+      }
+      const entry = { file, statement, ms: Date.now() - started };
+      applied.push(entry);
+      onStatement(entry);
+    }
+  }
+  return applied;
+}

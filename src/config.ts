@@ -1,0 +1,161 @@
+/**
+ * The kit's one typed configuration, read from the environment.
+ *
+ * Precedence: process environment, then `.stack/stack.env` (the endpoints the
+ * embedded stack writes while it runs and removes when it stops), then `.env` in
+ * the project root, then the defaults below (the Docker stack's host ports).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { projectRoot, stackDir } from './paths.js';
+import path from 'node:path';
+
+const nonEmpty = (name: string) =>
+  z.string({ error: `${name} is not set` }).min(1, { error: `${name} is empty` });
+
+const EnvSchema = z.object({
+  KAFKA_BOOTSTRAP_SERVERS: z.string().default('127.0.0.1:9092'),
+  SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081'),
+  CONNECT_URL: z.url().default('http://127.0.0.1:8083'),
+  CLICKHOUSE_URL: z.url().default('http://127.0.0.1:8123'),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'CLICKHOUSE_DATABASE must be a plain identifier' })
+    .default('kit'),
+  CLICKHOUSE_ADMIN_USER: z.string().default('kit_admin'),
+  CLICKHOUSE_ADMIN_PASSWORD: z.string().optional(),
+  CLICKHOUSE_CONNECTOR_USER: z.string().default('kit_connector'),
+  CLICKHOUSE_CONNECTOR_PASSWORD: z.string().optional(),
+  CLICKHOUSE_READER_USER: z.string().default('kit_reader'),
+  CLICKHOUSE_READER_PASSWORD: z.string().optional(),
+  /** How ClickHouse's Kafka engine reaches the broker and the registry (container names in Docker). */
+  CLICKHOUSE_KAFKA_BROKER_LIST: z.string().default('kafka:19092'),
+  CLICKHOUSE_SCHEMA_REGISTRY_URL: z.url().default('http://schema-registry:8081'),
+  KIT_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, { error: 'KIT_TOPIC may hold letters, digits, ".", "_" and "-" only' })
+    .default('user_events'),
+  KIT_KAFKA_ENGINE_GROUP: z.string().default('clickhouse-kit-user-events'),
+  KIT_CONNECTOR_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, { error: 'KIT_CONNECTOR_NAME may hold letters, digits, ".", "_" and "-" only' })
+    .default('clickhouse-sink-user-events'),
+  KIT_CONNECTOR_DLQ_TOPIC: z.string().optional(),
+});
+
+export type KitEnv = z.infer<typeof EnvSchema>;
+
+export interface Credentials {
+  user: string;
+  password: string;
+}
+
+export interface KitConfig {
+  kafka: { brokers: string[] };
+  registry: { url: string };
+  connect: { url: string };
+  clickhouse: {
+    url: string;
+    database: string;
+    admin: Credentials;
+    connector: Credentials;
+    reader: Credentials;
+  };
+  /** Addresses as ClickHouse itself sees them (its Kafka engine dials these). */
+  clickhouseKafka: { brokerList: string; registryUrl: string; consumerGroup: string };
+  topic: string;
+  /** The ClickHouse sink connector: its name, its consumer group (Connect's `connect-<name>`), its DLQ topic. */
+  connector: { name: string; group: string; dlqTopic: string };
+  tables: {
+    /** The sink connector's target table. */
+    connector: string;
+    /** The Kafka-engine table reading the topic. */
+    kafkaQueue: string;
+    /** The materialized view's target table. */
+    kafka: string;
+    /** Messages the Kafka engine could not parse. */
+    kafkaErrors: string;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads KEY=VALUE files without touching process.env. */
+function readEnvFile(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+}
+
+export function envFiles(root = projectRoot): string[] {
+  return [path.join(stackDir(root), 'stack.env'), path.join(root, '.env')];
+}
+
+/** Merges the layers in precedence order: first one holding a key wins. */
+export function resolveEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  files: string[] = envFiles(),
+): Record<string, string | undefined> {
+  const merged: Record<string, string | undefined> = {};
+  for (const layer of [...files].reverse().map(readEnvFile)) Object.assign(merged, layer);
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') merged[k] = v;
+  return merged;
+}
+
+function parseEnvOrThrow(raw: Record<string, string | undefined>): KitEnv {
+  const parsed = EnvSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+function requirePassword(env: KitEnv, key: keyof KitEnv): string {
+  const value = env[key];
+  const check = nonEmpty(key).safeParse(value);
+  if (!check.success) {
+    throw new ConfigError(
+      `${key} is not set. Put it in .env (see .env.example), export it, or run \`npm run stack:up\`, which writes a .env with generated passwords when none exists.`,
+    );
+  }
+  return check.data;
+}
+
+export function loadConfig(raw: Record<string, string | undefined> = resolveEnv()): KitConfig {
+  const env = parseEnvOrThrow(raw);
+  return {
+    kafka: { brokers: env.KAFKA_BOOTSTRAP_SERVERS.split(',').map((s) => s.trim()).filter(Boolean) },
+    registry: { url: env.SCHEMA_REGISTRY_URL.replace(/\/+$/, '') },
+    connect: { url: env.CONNECT_URL.replace(/\/+$/, '') },
+    clickhouse: {
+      url: env.CLICKHOUSE_URL.replace(/\/+$/, ''),
+      database: env.CLICKHOUSE_DATABASE,
+      admin: { user: env.CLICKHOUSE_ADMIN_USER, password: requirePassword(env, 'CLICKHOUSE_ADMIN_PASSWORD') },
+      connector: {
+        user: env.CLICKHOUSE_CONNECTOR_USER,
+        password: requirePassword(env, 'CLICKHOUSE_CONNECTOR_PASSWORD'),
+      },
+      reader: { user: env.CLICKHOUSE_READER_USER, password: requirePassword(env, 'CLICKHOUSE_READER_PASSWORD') },
+    },
+    clickhouseKafka: {
+      brokerList: env.CLICKHOUSE_KAFKA_BROKER_LIST,
+      registryUrl: env.CLICKHOUSE_SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+      consumerGroup: env.KIT_KAFKA_ENGINE_GROUP,
+    },
+    topic: env.KIT_TOPIC,
+    connector: {
+      name: env.KIT_CONNECTOR_NAME,
+      group: `connect-${env.KIT_CONNECTOR_NAME}`,
+      dlqTopic: env.KIT_CONNECTOR_DLQ_TOPIC ?? `${env.KIT_TOPIC}-dlq`,
+    },
+    tables: {
+      connector: 'events_connect',
+      kafkaQueue: 'events_kafka_queue',
+      kafka: 'events_kafka',
+      kafkaErrors: 'events_kafka_errors',
+    },
+  };
+}

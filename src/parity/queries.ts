@@ -1,0 +1,176 @@
+/**
+ * The SQL that verify:parity runs inside ClickHouse, so no row is pulled into Node:
+ * per-partition stats, the exact missing offset ranges, content checksums and the
+ * drill-down to rows whose content differs. Pure builders; values travel as bound
+ * query parameters.
+ */
+
+export interface OffsetRange {
+  partition: number;
+  /** Inclusive. */
+  from: bigint;
+  /** Inclusive; `to < from` means the partition holds nothing to check. */
+  to: bigint;
+}
+
+export interface BuiltQuery {
+  query: string;
+  params: Record<string, unknown>;
+}
+
+/** The columns of an event row whose content both legs must agree on. */
+export const EVENT_COLUMNS = ['id', 'user_id', 'action', 'event_time', 'version', 'referrer'] as const;
+
+/** A row's content hash; NULL is hashed as a marker, since cityHash64 of a NULL is NULL. */
+export const CONTENT_HASH = `cityHash64(id, user_id, action, event_time, version, isNull(referrer), ifNull(referrer, ''))`;
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function qualified(database: string, table: string): string {
+  if (!IDENT.test(database) || !IDENT.test(table)) throw new Error(`not a plain identifier: ${database}.${table}`);
+  return `${database}.${table}`;
+}
+
+/**
+ * `_topic = t AND ((_partition = p0 AND _offset BETWEEN lo0 AND hi0) OR ...)`: the
+ * tables are ordered by (_topic, _partition, _offset), so this reads only the ranges.
+ */
+export function rangeFilter(ranges: OffsetRange[], params: Record<string, unknown>): string {
+  const live = ranges.filter((r) => r.to >= r.from);
+  if (live.length === 0) return '0';
+  const parts = live.map((r, i) => {
+    params[`p${i}`] = r.partition;
+    params[`lo${i}`] = r.from.toString();
+    params[`hi${i}`] = r.to.toString();
+    return `(_partition = {p${i}:Int32} AND _offset BETWEEN {lo${i}:Int64} AND {hi${i}:Int64})`;
+  });
+  return `_topic = {topic:String} AND (${parts.join(' OR ')})`;
+}
+
+export function statsQuery(table: string, topic: string, ranges: OffsetRange[]): BuiltQuery {
+  const params: Record<string, unknown> = { topic };
+  const where = rangeFilter(ranges, params);
+  return {
+    query: `
+      SELECT _partition AS partition,
+             count() AS rows,
+             uniqExact(_offset) AS distinct_offsets,
+             min(_offset) AS min_offset,
+             max(_offset) AS max_offset,
+             sum(cityHash64(${CONTENT_HASH}, _offset)) AS checksum
+      FROM ${table}
+      WHERE ${where}
+      GROUP BY _partition
+      ORDER BY _partition`,
+    params,
+  };
+}
+
+/** Offsets a leg has accounted for outside its table: error rows, dead-lettered records. */
+export interface Accounted {
+  /** A table with _topic/_partition/_offset columns (the Kafka engine's errors table). */
+  table?: string;
+  /** Offsets known from elsewhere (the connector's DLQ). */
+  offsets?: { partition: number; offset: bigint }[];
+}
+
+/**
+ * The exact missing ranges: offsets in `ranges` that are neither in the table nor
+ * accounted for. Sentinels at from-1 and to+1 close every partition's ends.
+ */
+export function gapsQuery(table: string, topic: string, ranges: OffsetRange[], accounted: Accounted = {}): BuiltQuery {
+  const params: Record<string, unknown> = { topic };
+  const where = rangeFilter(ranges, params);
+  const live = ranges.filter((r) => r.to >= r.from);
+  params.sp = live.map((r) => r.partition);
+  params.slo = live.map((r) => r.from - 1n);
+  params.shi = live.map((r) => r.to + 1n);
+  const sources = [
+    `SELECT _partition, _offset FROM ${table} WHERE ${where}`,
+    `SELECT p AS _partition, o AS _offset FROM (SELECT arrayJoin(arrayConcat(arrayZip({sp:Array(Int32)}, {slo:Array(Int64)}), arrayZip({sp:Array(Int32)}, {shi:Array(Int64)}))) AS s, s.1 AS p, s.2 AS o)`,
+  ];
+  if (accounted.table) sources.push(`SELECT _partition, _offset FROM ${accounted.table} WHERE ${where}`);
+  if (accounted.offsets && accounted.offsets.length > 0) {
+    params.ap = accounted.offsets.map((o) => o.partition);
+    params.ao = accounted.offsets.map((o) => o.offset);
+    sources.push(`SELECT p AS _partition, o AS _offset FROM (SELECT arrayJoin(arrayZip({ap:Array(Int32)}, {ao:Array(Int64)})) AS s, s.1 AS p, s.2 AS o)`);
+  }
+  return {
+    query: `
+      SELECT _partition AS partition, prev + 1 AS from_offset, _offset - 1 AS to_offset
+      FROM (
+        SELECT _partition, _offset,
+               lagInFrame(_offset) OVER (PARTITION BY _partition ORDER BY _offset ASC ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS prev,
+               row_number() OVER (PARTITION BY _partition ORDER BY _offset ASC) AS rn
+        FROM (SELECT DISTINCT _partition, _offset FROM (${sources.join('\n UNION ALL ')}))
+      )
+      WHERE rn > 1 AND _offset - prev > 1
+      ORDER BY partition, from_offset`,
+    params,
+  };
+}
+
+/** Distinct offsets of the accounted table per partition (error rows). */
+export function accountedCountQuery(table: string, topic: string, ranges: OffsetRange[]): BuiltQuery {
+  const params: Record<string, unknown> = { topic };
+  const where = rangeFilter(ranges, params);
+  return {
+    query: `SELECT _partition AS partition, uniqExact(_offset) AS offsets FROM ${table} WHERE ${where} GROUP BY _partition ORDER BY _partition`,
+    params,
+  };
+}
+
+/** Rows below a partition's log-start offset: their truth is gone from Kafka (retention). */
+export function belowLogStartQuery(table: string, topic: string, logStarts: { partition: number; logStart: bigint }[]): BuiltQuery {
+  const params: Record<string, unknown> = { topic };
+  const parts = logStarts.map((l, i) => {
+    params[`p${i}`] = l.partition;
+    params[`ls${i}`] = l.logStart.toString();
+    return `(_partition = {p${i}:Int32} AND _offset < {ls${i}:Int64})`;
+  });
+  return {
+    query: `SELECT _partition AS partition, uniqExact(_offset) AS offsets FROM ${table}
+            WHERE _topic = {topic:String} AND (${parts.join(' OR ') || '0'}) GROUP BY _partition ORDER BY _partition`,
+    params,
+  };
+}
+
+/** Rows present in both legs at the same partition and offset whose content differs. */
+export function contentDiffQuery(left: string, right: string, topic: string, ranges: OffsetRange[], limit: number): BuiltQuery {
+  const params: Record<string, unknown> = { topic, limit };
+  const where = rangeFilter(ranges, params);
+  const side = (table: string) =>
+    `SELECT _partition, _offset, ${CONTENT_HASH} AS h, tuple(${EVENT_COLUMNS.join(', ')}) AS row FROM ${table} WHERE ${where}`;
+  return {
+    query: `
+      SELECT a._partition AS partition, a._offset AS offset, a.row AS left_row, b.row AS right_row
+      FROM (${side(left)}) AS a
+      INNER JOIN (${side(right)}) AS b ON a._partition = b._partition AND a._offset = b._offset
+      WHERE a.h != b.h
+      ORDER BY partition, offset
+      LIMIT {limit:UInt32}`,
+    params,
+  };
+}
+
+/** Rows in both legs at the same partition and offset whose content differs: how many. */
+export function contentDiffCountQuery(left: string, right: string, topic: string, ranges: OffsetRange[]): BuiltQuery {
+  const params: Record<string, unknown> = { topic };
+  const where = rangeFilter(ranges, params);
+  const side = (table: string) => `SELECT _partition, _offset, ${CONTENT_HASH} AS h FROM ${table} WHERE ${where}`;
+  return {
+    query: `
+      SELECT count() AS differing
+      FROM (${side(left)}) AS a
+      INNER JOIN (${side(right)}) AS b ON a._partition = b._partition AND a._offset = b._offset
+      WHERE a.h != b.h`,
+    params,
+  };
+}
+
+export function tableExistsQuery(database: string, table: string): BuiltQuery {
+  return {
+    query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+    params: { db: database, table },
+  };
+}

@@ -1,0 +1,46 @@
+/** verify:parity's report for people: one table per leg, then the verdict. */
+import { table } from '../cli.js';
+import type { ParityReport } from './verify.js';
+
+export function renderReport(report: ParityReport, rangesShown = 5): string {
+  const out: string[] = [];
+  out.push(
+    `topic ${report.topic}, ${report.source === 'run' ? `run ${report.runId}` : 'whole retained topic'}: ` +
+      report.ranges.map((r) => `p${r.partition} [${r.from}, ${r.to}]`).join(' '),
+  );
+  if (!report.settled) out.push(`NOT SETTLED: ${report.settleNote}`);
+  for (const leg of report.legs) {
+    out.push('');
+    if (!leg.present) {
+      out.push(`${leg.leg} (${leg.table}): ABSENT: ${leg.absentReason}`);
+      continue;
+    }
+    out.push(`${leg.leg} (${leg.table}, group ${leg.group})`);
+    out.push(
+      table(
+        ['partition', 'expected', 'rows', 'distinct', 'dup', 'errors', 'DLQ', 'missing', 'min..max', 'lag', 'missing ranges'],
+        leg.partitions.map((p) => {
+          const lag = leg.lag.find((l) => l.partition === p.partition)?.lag ?? '-';
+          const shown = p.missingRanges.slice(0, rangesShown).map((g) => (g.from === g.to ? g.from : `[${g.from}, ${g.to}]`));
+          const more = p.missingRanges.length > rangesShown ? ` (+${p.missingRanges.length - rangesShown} more, see --json)` : '';
+          return [p.partition, p.expected, p.rows, p.distinctOffsets, p.duplicates, p.errorRows, p.deadLettered, p.missing, p.minOffset === undefined ? '-' : `${p.minOffset}..${p.maxOffset}`, lag, shown.join(' ') + more];
+        }),
+      ),
+    );
+    const t = leg.totals;
+    out.push(
+      `  produced ${t.expected} = landed ${t.landed} + dead-lettered ${t.deadLettered} + error rows ${t.errorRows} + missing ${t.missing}` +
+        `: ${leg.accountingHolds ? 'holds' : 'DOES NOT HOLD'}; duplicates ${t.duplicates}` +
+        (t.belowLogStart ? `; ${t.belowLogStart} rows below the log start (retention)` : ''),
+    );
+  }
+  out.push('');
+  if (report.content.compared) {
+    out.push(report.content.differing === 0 ? 'content: equal between the legs in every partition' : `content: ${report.content.differing} offsets differ between the legs`);
+    for (const e of report.content.examples.slice(0, 10)) out.push(`  p${e.partition}@${e.offset}: ${JSON.stringify(e.left)} != ${JSON.stringify(e.right)}`);
+  } else {
+    out.push(`content: not compared (${report.content.reason})`);
+  }
+  out.push(report.exact ? 'PARITY EXACT' : `PARITY DIFFERS: ${report.reasons.join('; ')}`);
+  return out.join('\n');
+}

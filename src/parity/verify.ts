@@ -1,0 +1,352 @@
+/**
+ * verify:parity: proves, per partition and offset, what each pipeline landed
+ * against the topic itself, and the two pipelines against each other.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Admin, Kafka } from 'kafkajs';
+import type { KitConfig } from '../config.js';
+import {
+  accountedCountQuery,
+  belowLogStartQuery,
+  contentDiffCountQuery,
+  contentDiffQuery,
+  gapsQuery,
+  qualified,
+  statsQuery,
+  tableExistsQuery,
+  type BuiltQuery,
+  type OffsetRange,
+} from './queries.js';
+import { committedOffsets, expectedRanges, readDeadLetters, topicTruth, type PartitionTruth, type RunSummary } from './truth.js';
+
+export interface LegSpec {
+  name: string;
+  database: string;
+  table: string;
+  group: string;
+  /** The Kafka engine's errors table. */
+  errorsTable?: string;
+  /** The connector's dead-letter topic. */
+  dlqTopic?: string;
+}
+
+export interface VerifyOptions {
+  topic: string;
+  legs: LegSpec[];
+  run?: RunSummary;
+  wait: boolean;
+  timeoutMs: number;
+  require: 'both' | 'any';
+  diffLimit: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface PartitionReport {
+  partition: number;
+  expected: number;
+  rows: number;
+  distinctOffsets: number;
+  duplicates: number;
+  minOffset?: string;
+  maxOffset?: string;
+  errorRows: number;
+  deadLettered: number;
+  missing: number;
+  missingRanges: { from: string; to: string }[];
+  belowLogStart: number;
+  checksum: string;
+}
+
+export interface LagReport {
+  partition: number;
+  committed?: string;
+  end: string;
+  lag?: string;
+}
+
+export interface LegReport {
+  leg: string;
+  table: string;
+  group: string;
+  present: boolean;
+  absentReason?: string;
+  lag: LagReport[];
+  partitions: PartitionReport[];
+  totals: { expected: number; landed: number; duplicates: number; errorRows: number; deadLettered: number; missing: number; belowLogStart: number };
+  /** produced = landed + dead-lettered + error rows + missing */
+  accountingHolds: boolean;
+  exact: boolean;
+}
+
+export interface ContentReport {
+  compared: boolean;
+  reason?: string;
+  partitions: { partition: number; equal: boolean; differing: number }[];
+  differing: number;
+  examples: { partition: number; offset: string; left: unknown; right: unknown }[];
+}
+
+export interface ParityReport {
+  topic: string;
+  source: 'topic' | 'run';
+  runId?: string;
+  ranges: { partition: number; from: string; to: string }[];
+  settled: boolean;
+  settleNote?: string;
+  legs: LegReport[];
+  content: ContentReport;
+  exact: boolean;
+  exitCode: 0 | 1;
+  reasons: string[];
+  elapsedMs: number;
+}
+
+async function rows<T>(ch: ClickHouseClient, q: BuiltQuery): Promise<T[]> {
+  // 64-bit integers as strings, so checksums and offsets keep every bit in JS.
+  const rs = await ch.query({ query: q.query, query_params: q.params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } });
+  return rs.json<T>();
+}
+
+const n = (v: string | number | undefined) => Number(v ?? 0);
+
+async function tableExists(ch: ClickHouseClient, database: string, table: string): Promise<boolean> {
+  const [r] = await rows<{ n: string }>(ch, tableExistsQuery(database, table));
+  return n(r?.n) > 0;
+}
+
+async function landedCount(ch: ClickHouseClient, leg: LegSpec, topic: string, ranges: OffsetRange[]): Promise<number> {
+  const stats = await rows<{ rows: string }>(ch, statsQuery(qualified(leg.database, leg.table), topic, ranges));
+  let total = stats.reduce((s, r) => s + n(r.rows), 0);
+  if (leg.errorsTable && (await tableExists(ch, leg.database, leg.errorsTable))) {
+    const errs = await rows<{ offsets: string }>(ch, accountedCountQuery(qualified(leg.database, leg.errorsTable), topic, ranges));
+    total += errs.reduce((s, r) => s + n(r.offsets), 0);
+  }
+  return total;
+}
+
+/** A leg whose group has committed nothing by then is taken as not deployed and not waited for. */
+const NEVER_COMMITTED_GRACE_MS = 30_000;
+
+/**
+ * Waits until every present leg's group has committed the end of the expected
+ * ranges and the tables stop changing; gives up at the timeout (reported).
+ */
+async function settle(
+  admin: Admin,
+  ch: ClickHouseClient,
+  opts: VerifyOptions,
+  legs: LegSpec[],
+  ranges: OffsetRange[],
+): Promise<{ settled: boolean; note?: string }> {
+  const started = Date.now();
+  let previous = '';
+  let stableSince = 0;
+  for (;;) {
+    const behind: string[] = [];
+    for (const leg of legs) {
+      const committed = await committedOffsets(admin, leg.group, opts.topic);
+      if (committed === undefined && Date.now() - started > NEVER_COMMITTED_GRACE_MS) continue;
+      for (const r of ranges) {
+        if (r.to < r.from) continue;
+        const c = committed?.get(r.partition);
+        if (c === undefined || c < r.to + 1n) behind.push(`${leg.name} p${r.partition} at ${c ?? 'none'}/${r.to + 1n}`);
+      }
+    }
+    const counts = (await Promise.all(legs.map((l) => landedCount(ch, l, opts.topic, ranges)))).join(',');
+    if (counts === previous) stableSince ||= Date.now();
+    else stableSince = 0;
+    previous = counts;
+    const stable = stableSince > 0 && Date.now() - stableSince >= 1500;
+    if (behind.length === 0 && stable) return { settled: true };
+    if (Date.now() - started > opts.timeoutMs) {
+      return {
+        settled: false,
+        note: `not settled after ${Math.round(opts.timeoutMs / 1000)} s: ${behind.length ? `groups behind: ${behind.slice(0, 6).join(', ')}${behind.length > 6 ? ', ...' : ''}` : 'row counts still changing'}`,
+      };
+    }
+    opts.onProgress?.(`waiting: ${behind.length ? `${behind.length} partition(s) behind (${behind[0]})` : 'row counts settling'}; landed ${counts}`);
+    await sleep(1000);
+  }
+}
+
+async function verifyLeg(
+  ch: ClickHouseClient,
+  admin: Admin,
+  kafka: Kafka,
+  leg: LegSpec,
+  opts: VerifyOptions,
+  truth: PartitionTruth[],
+  ranges: OffsetRange[],
+): Promise<LegReport> {
+  const table = qualified(leg.database, leg.table);
+  const committed = await committedOffsets(admin, leg.group, opts.topic);
+  const lag: LagReport[] = truth.map((t) => {
+    const c = committed?.get(t.partition);
+    return { partition: t.partition, committed: c?.toString(), end: t.end.toString(), lag: c === undefined ? undefined : (t.end - c).toString() };
+  });
+  const base = { leg: leg.name, table, group: leg.group, lag };
+  const empty = { expected: 0, landed: 0, duplicates: 0, errorRows: 0, deadLettered: 0, missing: 0, belowLogStart: 0 };
+  if (!(await tableExists(ch, leg.database, leg.table))) {
+    return { ...base, present: false, absentReason: `table ${table} does not exist`, partitions: [], totals: empty, accountingHolds: false, exact: false };
+  }
+
+  const stats = await rows<{ partition: number; rows: string; distinct_offsets: string; min_offset: string; max_offset: string; checksum: string }>(
+    ch,
+    statsQuery(table, opts.topic, ranges),
+  );
+  if (committed === undefined && stats.length === 0) {
+    return {
+      ...base,
+      present: false,
+      absentReason: `not deployed or never consumed: group ${leg.group} has no committed offsets on ${opts.topic} and ${table} holds none of its rows`,
+      partitions: [],
+      totals: empty,
+      accountingHolds: false,
+      exact: false,
+    };
+  }
+
+  const errorsTable = leg.errorsTable && (await tableExists(ch, leg.database, leg.errorsTable)) ? qualified(leg.database, leg.errorsTable) : undefined;
+  const errorCounts = errorsTable ? await rows<{ partition: number; offsets: string }>(ch, accountedCountQuery(errorsTable, opts.topic, ranges)) : [];
+  const dead = leg.dlqTopic ? ((await readDeadLetters(kafka, admin, leg.dlqTopic, opts.topic)) ?? []) : [];
+  const deadInRange = dead.filter((d) => ranges.some((r) => r.partition === d.partition && d.offset >= r.from && d.offset <= r.to));
+  const gaps = await rows<{ partition: number; from_offset: string; to_offset: string }>(
+    ch,
+    gapsQuery(table, opts.topic, ranges, { table: errorsTable, offsets: deadInRange }),
+  );
+  const below = await rows<{ partition: number; offsets: string }>(
+    ch,
+    belowLogStartQuery(table, opts.topic, truth.map((t) => ({ partition: t.partition, logStart: t.logStart }))),
+  );
+
+  const partitions: PartitionReport[] = ranges.map((r) => {
+    const s = stats.find((x) => x.partition === r.partition);
+    const missingRanges = gaps.filter((g) => g.partition === r.partition).map((g) => ({ from: g.from_offset, to: g.to_offset }));
+    const rowsN = n(s?.rows);
+    const distinct = n(s?.distinct_offsets);
+    return {
+      partition: r.partition,
+      expected: r.to >= r.from ? Number(r.to - r.from + 1n) : 0,
+      rows: rowsN,
+      distinctOffsets: distinct,
+      duplicates: rowsN - distinct,
+      minOffset: s?.min_offset,
+      maxOffset: s?.max_offset,
+      errorRows: n(errorCounts.find((e) => e.partition === r.partition)?.offsets),
+      deadLettered: deadInRange.filter((d) => d.partition === r.partition).length,
+      missing: missingRanges.reduce((sum, g) => sum + Number(BigInt(g.to) - BigInt(g.from) + 1n), 0),
+      missingRanges,
+      belowLogStart: n(below.find((b) => b.partition === r.partition)?.offsets),
+      checksum: s?.checksum ?? '0',
+    };
+  });
+  const sum = (k: keyof PartitionReport) => partitions.reduce((acc, p) => acc + (p[k] as number), 0);
+  const totals = {
+    expected: sum('expected'),
+    landed: sum('distinctOffsets'),
+    duplicates: sum('duplicates'),
+    errorRows: sum('errorRows'),
+    deadLettered: sum('deadLettered'),
+    missing: sum('missing'),
+    belowLogStart: sum('belowLogStart'),
+  };
+  const accountingHolds = totals.expected === totals.landed + totals.deadLettered + totals.errorRows + totals.missing;
+  return { ...base, present: true, partitions, totals, accountingHolds, exact: accountingHolds && totals.missing === 0 && totals.duplicates === 0 };
+}
+
+async function compareContent(ch: ClickHouseClient, left: LegReport, right: LegReport, topic: string, ranges: OffsetRange[], limit: number): Promise<ContentReport> {
+  if (!left.present || !right.present) {
+    return { compared: false, reason: 'one leg is absent', partitions: [], differing: 0, examples: [] };
+  }
+  const partitions: ContentReport['partitions'] = [];
+  const examples: ContentReport['examples'] = [];
+  for (const r of ranges) {
+    const a = left.partitions.find((p) => p.partition === r.partition)!;
+    const b = right.partitions.find((p) => p.partition === r.partition)!;
+    const sameSet = a.rows === b.rows && a.duplicates === 0 && b.duplicates === 0 && a.distinctOffsets === b.distinctOffsets && a.missing === 0 && b.missing === 0;
+    if (sameSet && a.checksum === b.checksum) {
+      partitions.push({ partition: r.partition, equal: true, differing: 0 });
+      continue;
+    }
+    // Checksums differ or the offset sets differ: compare the rows both legs hold.
+    const [count] = await rows<{ differing: string }>(ch, contentDiffCountQuery(left.table, right.table, topic, [r]));
+    const differing = n(count?.differing);
+    partitions.push({ partition: r.partition, equal: differing === 0, differing });
+    if (differing > 0 && examples.length < limit) {
+      const diff = await rows<{ partition: number; offset: string; left_row: unknown; right_row: unknown }>(
+        ch,
+        contentDiffQuery(left.table, right.table, topic, [r], limit - examples.length),
+      );
+      examples.push(...diff.map((d) => ({ partition: d.partition, offset: d.offset, left: d.left_row, right: d.right_row })));
+    }
+  }
+  return { compared: true, partitions, differing: partitions.reduce((s, p) => s + p.differing, 0), examples };
+}
+
+export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Admin, opts: VerifyOptions): Promise<ParityReport> {
+  const started = Date.now();
+  const truth = await topicTruth(admin, opts.topic);
+  const ranges = expectedRanges(truth, opts.run);
+  for (const r of ranges) {
+    if (!truth.some((t) => t.partition === r.partition)) {
+      throw new Error(`the run summary names partition ${r.partition}, which ${opts.topic} does not have`);
+    }
+  }
+
+  let settled = true;
+  let settleNote: string | undefined;
+  if (opts.wait) {
+    const present: LegSpec[] = [];
+    for (const leg of opts.legs) if (await tableExists(ch, leg.database, leg.table)) present.push(leg);
+    ({ settled, note: settleNote } = await settle(admin, ch, opts, present, ranges));
+  }
+
+  const legs: LegReport[] = [];
+  for (const leg of opts.legs) legs.push(await verifyLeg(ch, admin, kafka, leg, opts, truth, ranges));
+  const content =
+    legs.length === 2
+      ? await compareContent(ch, legs[0]!, legs[1]!, opts.topic, ranges, opts.diffLimit)
+      : { compared: false, reason: 'one leg configured', partitions: [], differing: 0, examples: [] };
+
+  const reasons: string[] = [];
+  const present = legs.filter((l) => l.present);
+  for (const l of legs) {
+    if (!l.present) {
+      if (opts.require === 'both') reasons.push(`${l.leg}: absent (${l.absentReason})`);
+      continue;
+    }
+    if (l.totals.missing > 0) reasons.push(`${l.leg}: ${l.totals.missing} offsets missing`);
+    if (l.totals.duplicates > 0) reasons.push(`${l.leg}: ${l.totals.duplicates} duplicate rows`);
+    if (!l.accountingHolds) reasons.push(`${l.leg}: produced != landed + dead-lettered + error rows + missing`);
+  }
+  if (present.length === 0) reasons.push('no leg is present');
+  if (content.compared && content.differing > 0) reasons.push(`content differs between the legs at ${content.differing} offsets`);
+  const exact = reasons.length === 0;
+  return {
+    topic: opts.topic,
+    source: opts.run ? 'run' : 'topic',
+    runId: opts.run?.runId,
+    ranges: ranges.map((r) => ({ partition: r.partition, from: r.from.toString(), to: r.to.toString() })),
+    settled,
+    settleNote,
+    legs,
+    content,
+    exact,
+    exitCode: exact ? 0 : 1,
+    reasons,
+    elapsedMs: Date.now() - started,
+  };
+}
+
+/** The kit's two legs as the config names them; flags may override table and topic names. */
+export function legsFromConfig(
+  config: KitConfig,
+  overrides: { connectorTable?: string; kafkaTable?: string; errorsTable?: string; dlqTopic?: string } = {},
+): LegSpec[] {
+  const database = config.clickhouse.database;
+  return [
+    { name: 'connector', database, table: overrides.connectorTable ?? config.tables.connector, group: config.connector.group, dlqTopic: overrides.dlqTopic ?? config.connector.dlqTopic },
+    { name: 'kafka_engine', database, table: overrides.kafkaTable ?? config.tables.kafka, group: config.clickhouseKafka.consumerGroup, errorsTable: overrides.errorsTable ?? config.tables.kafkaErrors },
+  ];
+}

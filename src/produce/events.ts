@@ -1,0 +1,72 @@
+/**
+ * The user event as the kit's Avro schema (sql/user_event.avsc) defines it, and a
+ * deterministic generator: the same seed gives the same events, run after run.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { projectRoot } from '../paths.js';
+
+export const SCHEMA_FILE = path.join(projectRoot, 'sql', 'user_event.avsc');
+
+export interface UserEvent {
+  id: string;
+  user_id: string;
+  action: string;
+  /** timestamp-millis: epoch milliseconds (avsc encodes the logical type as its long). */
+  event_time: number;
+  version: number;
+  referrer: string | null;
+}
+
+export function readSchema(file = SCHEMA_FILE): string {
+  const text = readFileSync(file, 'utf8');
+  JSON.parse(text); // a malformed file fails here, naming itself below
+  return text;
+}
+
+export const ACTIONS = ['view', 'click', 'add_to_cart', 'purchase', 'signup', 'logout'] as const;
+const REFERRERS = ['search', 'newsletter', 'ads', 'partner', 'social'] as const;
+/** Events start here and advance a few milliseconds each, so event times are reproducible too. */
+const EPOCH_MS = Date.UTC(2026, 0, 1);
+export const USERS = 10_000;
+
+export class EventGenerator {
+  private readonly rng;
+  private index = 0;
+  private clock = EPOCH_MS;
+
+  constructor(readonly seed: number) {
+    this.rng = xoroshiro128plus(seed);
+  }
+
+  private int(max: number): number {
+    return uniformInt(this.rng, 0, max - 1);
+  }
+
+  private uuid(): string {
+    const hex = Array.from({ length: 4 }, () => (this.rng.next() >>> 0).toString(16).padStart(8, '0')).join('');
+    // RFC 4122 layout, version 4, variant 10xx.
+    const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  }
+
+  next(): UserEvent {
+    this.index++;
+    this.clock += 1 + this.int(50);
+    const hasReferrer = this.int(10) < 7;
+    return {
+      id: this.uuid(),
+      user_id: `user-${this.int(USERS).toString().padStart(5, '0')}`,
+      action: ACTIONS[this.int(ACTIONS.length)]!,
+      event_time: this.clock,
+      version: 1,
+      referrer: hasReferrer ? REFERRERS[this.int(REFERRERS.length)]! : null,
+    };
+  }
+
+  take(n: number): UserEvent[] {
+    return Array.from({ length: n }, () => this.next());
+  }
+}

@@ -1,0 +1,49 @@
+/** Probes for readiness: TCP ports, HTTP endpoints, and a bounded wait loop. */
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export function portOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export async function httpOk(url: string, timeoutMs = 2000, init: RequestInit = {}): Promise<boolean> {
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export class ReadinessTimeout extends Error {}
+
+/**
+ * Polls `probe` until it holds or `timeoutMs` passes. `abort` is checked too, so a
+ * service whose process died is reported at once instead of at the timeout.
+ */
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  { timeoutMs, intervalMs = 250, abort }: { timeoutMs: number; intervalMs?: number; abort?: () => string | undefined },
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await probe()) return Date.now() - started;
+    const reason = abort?.();
+    if (reason) throw new ReadinessTimeout(`${what}: ${reason}`);
+    if (Date.now() - started > timeoutMs) {
+      throw new ReadinessTimeout(`${what} not ready after ${Math.round(timeoutMs / 1000)} s`);
+    }
+    await sleep(intervalMs);
+  }
+}

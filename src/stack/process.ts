@@ -1,0 +1,160 @@
+/**
+ * Starting, tracking and stopping the embedded stack's service processes.
+ *
+ * Each service runs detached in its own process group, its output in a log file,
+ * its PID in `<run>/<name>.pid` with the command line it was started with. A PID is
+ * only ever signalled when /proc shows the same command line, so a PID reused by
+ * another program is never touched.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface PidRecord {
+  name: string;
+  pid: number;
+  startedAt: string;
+  /** A string that appears in the process's command line, to recognise it. */
+  marker: string;
+  log: string;
+}
+
+export interface LaunchSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  marker: string;
+}
+
+export class ProcessTable {
+  constructor(
+    private readonly runDir: string,
+    private readonly logDir: string,
+  ) {}
+
+  private pidFile(name: string) {
+    return path.join(this.runDir, `${name}.pid`);
+  }
+
+  logFile(name: string) {
+    return path.join(this.logDir, `${name}.log`);
+  }
+
+  read(name: string): PidRecord | undefined {
+    const file = this.pidFile(name);
+    if (!existsSync(file)) return undefined;
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as PidRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The recorded process, if it is still the one we started. */
+  alive(name: string): PidRecord | undefined {
+    const record = this.read(name);
+    if (!record) return undefined;
+    if (isOurs(record)) return record;
+    rmSync(this.pidFile(name), { force: true });
+    return undefined;
+  }
+
+  launch(spec: LaunchSpec): PidRecord {
+    mkdirSync(this.runDir, { recursive: true });
+    mkdirSync(this.logDir, { recursive: true });
+    const log = this.logFile(spec.name);
+    const fd = openSync(log, 'a');
+    try {
+      const child = spawn(spec.command, spec.args, {
+        cwd: spec.cwd,
+        env: spec.env ?? process.env,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      });
+      if (child.pid === undefined) throw new Error(`could not start ${spec.name} (${spec.command})`);
+      child.unref();
+      const record: PidRecord = {
+        name: spec.name,
+        pid: child.pid,
+        startedAt: new Date().toISOString(),
+        marker: spec.marker,
+        log,
+      };
+      writeFileSync(this.pidFile(spec.name), JSON.stringify(record, null, 2));
+      return record;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** SIGTERM to the service's process group, SIGKILL after `graceMs`. */
+  async stop(name: string, graceMs = 20_000): Promise<'stopped' | 'killed' | 'not-running'> {
+    const record = this.alive(name);
+    if (!record) {
+      rmSync(this.pidFile(name), { force: true });
+      return 'not-running';
+    }
+    signalGroup(record.pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline) {
+      if (!pidExists(record.pid)) break;
+      await sleep(200);
+    }
+    let outcome: 'stopped' | 'killed' = 'stopped';
+    if (pidExists(record.pid)) {
+      signalGroup(record.pid, 'SIGKILL');
+      outcome = 'killed';
+      for (let i = 0; i < 50 && pidExists(record.pid); i++) await sleep(100);
+    }
+    rmSync(this.pidFile(name), { force: true });
+    return outcome;
+  }
+
+  /** Sends a signal to a running service (e.g. SIGKILL for fault tests). */
+  signal(name: string, signal: NodeJS.Signals): boolean {
+    const record = this.alive(name);
+    if (!record) return false;
+    signalGroup(record.pid, signal);
+    return true;
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie child still answers signal 0; /proc tells it apart.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) Z /.test(stat);
+  } catch {
+    return true;
+  }
+}
+
+function isOurs(record: PidRecord): boolean {
+  if (!pidExists(record.pid)) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    return cmdline.includes(record.marker);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,31 @@
+/** Shared by the integration tests: a config isolated per test file, and polling. */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig, resolveEnv, type KitConfig } from '../../src/config.js';
+
+/** The kit's config with a database, topic and consumer group of their own. */
+export function isolatedConfig(prefix: string): KitConfig {
+  const tag = `${prefix}_${randomBytes(4).toString('hex')}`;
+  return loadConfig({
+    ...resolveEnv(),
+    CLICKHOUSE_DATABASE: `it_${tag}`,
+    KIT_TOPIC: `it_${tag}`,
+    KIT_KAFKA_ENGINE_GROUP: `it_${tag}_ch`,
+  });
+}
+
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const started = Date.now();
+  let last: T | undefined;
+  while (Date.now() - started < timeoutMs) {
+    last = await probe();
+    if (done(last)) return last;
+    await sleep(500);
+  }
+  throw new Error(`${what}: not reached in ${timeoutMs / 1000} s; last value ${JSON.stringify(last)}`);
+}

@@ -1,0 +1,40 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, resolveEnv } from '../../src/config.js';
+
+const passwords = { CLICKHOUSE_ADMIN_PASSWORD: 'a', CLICKHOUSE_CONNECTOR_PASSWORD: 'c', CLICKHOUSE_READER_PASSWORD: 'r' };
+
+describe('config', () => {
+  it('defaults to the Docker stack host ports', () => {
+    const c = loadConfig(passwords);
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(c.connect.url).toBe('http://127.0.0.1:8083');
+    expect(c.clickhouse.url).toBe('http://127.0.0.1:8123');
+    expect(c.clickhouse.database).toBe('kit');
+    expect(c.clickhouseKafka.brokerList).toBe('kafka:19092');
+  });
+
+  it('names the missing password and the fix', () => {
+    expect(() => loadConfig({ ...passwords, CLICKHOUSE_READER_PASSWORD: undefined })).toThrow(/CLICKHOUSE_READER_PASSWORD is not set.*\.env/);
+  });
+
+  it('rejects malformed values with the variable name', () => {
+    expect(() => loadConfig({ ...passwords, CONNECT_URL: 'not a url' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...passwords, CLICKHOUSE_DATABASE: 'kit; drop' })).toThrow(/CLICKHOUSE_DATABASE/);
+  });
+
+  it('layers the environment over the running stack endpoints over .env', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kit-config-'));
+    const dotenv = path.join(dir, '.env');
+    const stackEnv = path.join(dir, 'stack.env');
+    writeFileSync(stackEnv, 'CLICKHOUSE_URL=http://from-stack:8123\nCONNECT_URL=http://from-stack:8083\nKIT_TOPIC=stack_topic\n');
+    writeFileSync(dotenv, 'CLICKHOUSE_URL=http://from-dotenv:8123\nKIT_TOPIC=dotenv_topic\nCLICKHOUSE_DATABASE=dotenv_db\n');
+    const merged = resolveEnv({ KIT_TOPIC: 'env_topic' }, [stackEnv, dotenv]);
+    expect(merged.CLICKHOUSE_URL).toBe('http://from-stack:8123');
+    expect(merged.CONNECT_URL).toBe('http://from-stack:8083');
+    expect(merged.CLICKHOUSE_DATABASE).toBe('dotenv_db');
+    expect(merged.KIT_TOPIC).toBe('env_topic');
+  });
+});
