@@ -5,7 +5,7 @@ import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js
 import { loadConfig } from '../src/config.js';
 import { renderReport } from '../src/parity/report.js';
 import { connectAdmin, kafkaAdmin } from '../src/parity/truth.js';
-import { legsFromConfig, verifyParity } from '../src/parity/verify.js';
+import { connectorDeployed, legsFromConfig, verifyParity } from '../src/parity/verify.js';
 import { produceAvro } from '../src/produce/producer.js';
 import { probeDocker } from '../src/stack/docker.js';
 import { CLICKHOUSE_SINK_CLASS } from '../src/stack/plugins.js';
@@ -91,6 +91,7 @@ await run(program, async () => {
       // Without the connector plugin its leg cannot exist: the Kafka-engine leg must be exact.
       require: connectorAvailable ? 'both' : 'any',
       diffLimit: 20,
+      notDeployed: (await connectorDeployed(config)) === false ? ['connector'] : [],
       onProgress: (line) => process.stderr.write(`[parity] ${line}\n`),
     });
     if (o.json) printJson(report);

@@ -5,7 +5,7 @@ import { clickhouseClient } from '../src/clickhouse/client.js';
 import { loadConfig } from '../src/config.js';
 import { renderReport } from '../src/parity/report.js';
 import { connectAdmin, kafkaAdmin, RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
-import { legsFromConfig, verifyParity } from '../src/parity/verify.js';
+import { connectorDeployed, legsFromConfig, verifyParity } from '../src/parity/verify.js';
 
 const program = command('verify:parity', 'Prove, per partition and offset, what each pipeline (ClickHouse sink connector, Kafka engine) landed against the topic and against each other. Exit 0 when exact, 1 on a difference, 2 on bad input or an unreachable service.')
   .option('--topic <name>', 'topic (default: KIT_TOPIC)')
@@ -63,6 +63,7 @@ await run(program, async () => {
       timeoutMs: o.timeout * 1000,
       require: o.require,
       diffLimit: o.diffLimit,
+      notDeployed: (await connectorDeployed(config)) === false ? ['connector'] : [],
       onProgress: o.json ? undefined : (line) => process.stderr.write(`[parity] ${line}\n`),
     });
     if (o.json) printJson(report);

@@ -39,6 +39,8 @@ export interface VerifyOptions {
   timeoutMs: number;
   require: 'both' | 'any';
   diffLimit: number;
+  /** Legs known not to be deployed (e.g. Connect has no such connector): reported absent, not waited for. */
+  notDeployed?: string[];
   onProgress?: (line: string) => void;
 }
 
@@ -187,24 +189,16 @@ async function verifyLeg(
   });
   const base = { leg: leg.name, table, group: leg.group, lag };
   const empty = { expected: 0, landed: 0, duplicates: 0, errorRows: 0, deadLettered: 0, missing: 0, belowLogStart: 0 };
-  if (!(await tableExists(ch, leg.database, leg.table))) {
-    return { ...base, present: false, absentReason: `table ${table} does not exist`, partitions: [], totals: empty, accountingHolds: false, exact: false };
-  }
+  const absent = (absentReason: string): LegReport => ({ ...base, present: false, absentReason, partitions: [], totals: empty, accountingHolds: false, exact: false });
+  if (!(await tableExists(ch, leg.database, leg.table))) return absent(`table ${table} does not exist`);
 
   const stats = await rows<{ partition: number; rows: string; distinct_offsets: string; min_offset: string; max_offset: string; checksum: string }>(
     ch,
     statsQuery(table, opts.topic, ranges),
   );
   if (committed === undefined && stats.length === 0) {
-    return {
-      ...base,
-      present: false,
-      absentReason: `not deployed or never consumed: group ${leg.group} has no committed offsets on ${opts.topic} and ${table} holds none of its rows`,
-      partitions: [],
-      totals: empty,
-      accountingHolds: false,
-      exact: false,
-    };
+    const why = opts.notDeployed?.includes(leg.name) ? 'not deployed' : 'not deployed or never consumed';
+    return absent(`${why}: group ${leg.group} has no committed offsets on ${opts.topic} and ${table} holds none of its rows`);
   }
 
   const errorsTable = leg.errorsTable && (await tableExists(ch, leg.database, leg.errorsTable)) ? qualified(leg.database, leg.errorsTable) : undefined;
@@ -298,7 +292,9 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
   let settleNote: string | undefined;
   if (opts.wait) {
     const present: LegSpec[] = [];
-    for (const leg of opts.legs) if (await tableExists(ch, leg.database, leg.table)) present.push(leg);
+    for (const leg of opts.legs) {
+      if (!opts.notDeployed?.includes(leg.name) && (await tableExists(ch, leg.database, leg.table))) present.push(leg);
+    }
     ({ settled, note: settleNote } = await settle(admin, ch, opts, present, ranges));
   }
 
@@ -337,6 +333,20 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
     reasons,
     elapsedMs: Date.now() - started,
   };
+}
+
+/**
+ * Asks the Connect worker whether the sink connector exists. Undefined when the
+ * worker does not answer: parity then learns it from the consumer group alone.
+ */
+export async function connectorDeployed(config: KitConfig): Promise<boolean | undefined> {
+  try {
+    const res = await fetch(`${config.connect.url}/connectors/${encodeURIComponent(config.connector.name)}`, { signal: AbortSignal.timeout(3000) });
+    if (res.status === 404) return false;
+    return res.ok ? true : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The kit's two legs as the config names them; flags may override table and topic names. */
