@@ -62,9 +62,18 @@ export class Registry {
   /** Checks compatibility first and refuses an incompatible schema with the registry's reasons. */
   async registerChecked(subject: string, schema: string): Promise<{ id: number; compatibility: CompatibilityResult }> {
     const compatibility = await this.checkCompatibility(subject, schema);
-    if (!compatibility.compatible) throw new IncompatibleSchemaError(subject, compatibility.reasons);
-    const res = await this.http.post<{ id: number }>(`/subjects/${encodeURIComponent(subject)}/versions`, { schema });
-    return { id: res.data.id, compatibility };
+    if (!compatibility.compatible && compatibility.reasons.length > 0) throw new IncompatibleSchemaError(subject, compatibility.reasons);
+    try {
+      const res = await this.http.post<{ id: number }>(`/subjects/${encodeURIComponent(subject)}/versions`, { schema });
+      if (!compatibility.compatible) {
+        throw new IncompatibleSchemaError(subject, [`the compatibility check said incompatible, yet the registry registered it as id ${res.data.id}; check the subject's compatibility level`]);
+      }
+      return { id: res.data.id, compatibility };
+    } catch (e) {
+      // Registries that answer the check without reasons (Apicurio's ccompat API) give them on the refused registration.
+      if (isAxiosError(e) && e.response?.status === 409) throw new IncompatibleSchemaError(subject, [describeHttpError(e)]);
+      throw e;
+    }
   }
 
   encode(id: number, value: unknown): Promise<Buffer> {

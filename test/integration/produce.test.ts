@@ -1,0 +1,174 @@
+/**
+ * produce:avro against the embedded stack's real broker and registry.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { EventGenerator, readSchema } from '../../src/produce/events.js';
+import { produceAvro, RUN_ID_HEADER, type ProduceSummary } from '../../src/produce/producer.js';
+import { IncompatibleSchemaError, Registry } from '../../src/produce/registry.js';
+import { projectRoot } from '../../src/paths.js';
+import { isolatedConfig } from './helpers.js';
+
+const config = isolatedConfig('produce');
+const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+let admin: Admin;
+let summary: ProduceSummary;
+const COUNT = 500;
+
+const baseOptions = {
+  brokers: config.kafka.brokers,
+  registryUrl: config.registry.url,
+  partitions: 3,
+  rate: 0,
+  batchSize: 100,
+  compression: 'none' as const,
+};
+
+/** Reads a whole topic from the beginning: [partition, offset, key, value, headers]. */
+async function readTopic(topic: string, expected: number) {
+  const consumer = kafka.consumer({ groupId: `it-read-${topic}-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const messages: { partition: number; offset: string; key: string; value: Buffer; runId?: string }[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`read ${messages.length}/${expected} messages of ${topic}`)), 60_000);
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          messages.push({ partition, offset: message.offset, key: message.key!.toString(), value: message.value!, runId: message.headers?.[RUN_ID_HEADER]?.toString() });
+          if (messages.length >= expected) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return messages;
+}
+
+function cli(args: string[], extraEnv: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/produce-avro.ts', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, KIT_TOPIC: config.topic, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
+
+beforeAll(async () => {
+  admin = kafka.admin();
+  await admin.connect();
+  summary = await produceAvro({ ...baseOptions, topic: config.topic, count: COUNT, seed: 99, poison: 3 });
+});
+
+afterAll(async () => {
+  await admin.deleteTopics({ topics: [config.topic] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+describe('produce:avro', () => {
+  it('creates the topic with the asked partitions and registers the subject', async () => {
+    expect(summary.topicCreated).toBe(true);
+    const meta = await admin.fetchTopicMetadata({ topics: [config.topic] });
+    expect(meta.topics[0]!.partitions).toHaveLength(3);
+    const latest = await new Registry(config.registry.url).latestVersion(`${config.topic}-value`);
+    expect(latest?.id).toBe(summary.schemaId);
+    expect(JSON.parse(latest!.schema)).toMatchObject({ name: 'UserEvent' });
+  });
+
+  it('sends events that decode through the registry to exactly what the seed generates, keyed by user', async () => {
+    const messages = await readTopic(config.topic, COUNT + 3);
+    const registry = new Registry(config.registry.url);
+    const decoded = new Map<string, unknown>();
+    let undecodable = 0;
+    for (const m of messages) {
+      expect(m.runId).toBe(summary.runId);
+      try {
+        const event = (await registry.decode(m.value)) as { id: string; user_id: string };
+        expect(m.key).toBe(event.user_id);
+        decoded.set(event.id, event);
+      } catch {
+        undecodable++;
+        expect(m.key).toMatch(/^poison-/);
+      }
+    }
+    expect(undecodable).toBe(3);
+    const expected = new EventGenerator(99).take(COUNT);
+    expect(decoded.size).toBe(COUNT);
+    for (const e of expected) expect(decoded.get(e.id)).toEqual(e);
+  });
+
+  it('reports per-partition offsets that match the topic, and where each poison message is', async () => {
+    const ends = await admin.fetchTopicOffsets(config.topic);
+    expect(summary.partitions.reduce((s, p) => s + p.messages, 0)).toBe(COUNT + 3);
+    for (const p of summary.partitions) {
+      const end = ends.find((e) => e.partition === p.partition)!;
+      expect(p.firstOffset).toBe('0');
+      expect(BigInt(p.lastOffset)).toBe(BigInt(end.high) - 1n);
+      expect(p.messages).toBe(Number(end.high));
+    }
+    const messages = await readTopic(config.topic, COUNT + 3);
+    const poisonAt = messages.filter((m) => m.key.startsWith('poison-')).map((m) => ({ partition: m.partition, offset: m.offset }));
+    expect(poisonAt.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset))).toEqual(
+      [...summary.poisonOffsets].sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset)),
+    );
+  });
+
+  it('a second run with the same seed sends the same events again, at new offsets', async () => {
+    const again = await produceAvro({ ...baseOptions, topic: config.topic, count: 50, seed: 99, poison: 0 });
+    expect(again.schemaId).toBe(summary.schemaId);
+    expect(again.topicCreated).toBe(false);
+    for (const p of again.partitions) {
+      const before = summary.partitions.find((x) => x.partition === p.partition)!;
+      expect(BigInt(p.firstOffset)).toBeGreaterThan(BigInt(before.lastOffset));
+    }
+  });
+
+  it("refuses a schema the registry finds incompatible, with the registry's reason, and sends nothing", async () => {
+    const schema = JSON.parse(readSchema());
+    // `version` from int to string: BACKWARD-incompatible.
+    schema.fields = schema.fields.map((f: { name: string }) => (f.name === 'version' ? { name: 'version', type: 'string' } : f));
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kit-schema-')), 'v2.avsc');
+    writeFileSync(file, JSON.stringify(schema));
+    const endsBefore = await admin.fetchTopicOffsets(config.topic);
+    const err = await produceAvro({ ...baseOptions, topic: config.topic, count: 10, seed: 1, poison: 0, schemaFile: file }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IncompatibleSchemaError);
+    expect((err as Error).message).toContain(`${config.topic}-value`);
+    // The registry's own words about what is incompatible.
+    expect((err as IncompatibleSchemaError).reasons.join(' ')).toMatch(/STRING not compatible with writer type: INT/);
+    expect(await admin.fetchTopicOffsets(config.topic)).toEqual(endsBefore);
+
+    const out = cli(['--count', '10', '--schema', file]);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(/not compatible/);
+  });
+
+  it('prints a machine summary with --json', () => {
+    const out = cli(['--count', '20', '--seed', '3', '--json']);
+    expect(out.status, out.stderr).toBe(0);
+    const json = JSON.parse(out.stdout) as ProduceSummary;
+    expect(json).toMatchObject({ topic: config.topic, events: 20, poison: 0, seed: 3 });
+    expect(json.partitions.reduce((s, p) => s + p.messages, 0)).toBe(20);
+  });
+
+  it('exits 2 with a clear message on bad flags and on an unreachable broker or registry', () => {
+    const bad = cli(['--count', 'ten']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--count must be an integer');
+    const none = cli([]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('--count');
+    const broker = cli(['--count', '1'], { KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1' });
+    expect(broker.status).toBe(2);
+    expect(broker.stderr).toMatch(/Kafka broker at 127.0.0.1:1 is unreachable/);
+    const registry = cli(['--count', '1'], { SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1' });
+    expect(registry.status).toBe(2);
+    expect(registry.stderr).toMatch(/schema registry at http:\/\/127.0.0.1:1 is unreachable/);
+  });
+});
