@@ -21,6 +21,7 @@ export function stackPaths(root = projectRoot) {
     envFile: path.join(base, 'stack.env'),
     pom: path.join(root, 'src', 'stack', 'jvm', 'pom.xml'),
     registryPom: path.join(root, 'src', 'stack', 'jvm', 'registry', 'pom.xml'),
+    converterPom: path.join(root, 'src', 'stack', 'jvm', 'apicurio-converter', 'pom.xml'),
   };
 }
 

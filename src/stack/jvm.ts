@@ -13,6 +13,7 @@ function mavenRuns(paths: StackPaths): { pom: string; goals: string[] }[] {
   return [
     { pom: paths.pom, goals: ['dependency:copy-dependencies@classpath', 'dependency:copy-dependencies@plugin-connect-file'] },
     { pom: paths.registryPom, goals: ['dependency:unpack@registry'] },
+    { pom: paths.converterPom, goals: ['dependency:copy-dependencies@plugin'] },
   ];
 }
 

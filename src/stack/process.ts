@@ -90,20 +90,20 @@ export class ProcessTable {
     }
   }
 
-  /** SIGTERM to the service's process group, SIGKILL after `graceMs`. */
+  /** SIGTERM to the service's process group, SIGKILL after `graceMs`; with 0, SIGKILL at once (kill -9). */
   async stop(name: string, graceMs = 20_000): Promise<'stopped' | 'killed' | 'not-running'> {
     const record = this.alive(name);
     if (!record) {
       rmSync(this.pidFile(name), { force: true });
       return 'not-running';
     }
-    signalGroup(record.pid, 'SIGTERM');
+    signalGroup(record.pid, graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {
       if (!pidExists(record.pid)) break;
       await sleep(200);
     }
-    let outcome: 'stopped' | 'killed' = 'stopped';
+    let outcome: 'stopped' | 'killed' = graceMs > 0 ? 'stopped' : 'killed';
     if (pidExists(record.pid)) {
       signalGroup(record.pid, 'SIGKILL');
       outcome = 'killed';

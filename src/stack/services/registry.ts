@@ -13,6 +13,8 @@ export const REGISTRY_PORT = 8081;
 /** Where clients (the producer, ClickHouse's AvroConfluent) reach the Confluent-compatible API. */
 export const REGISTRY_URL = `http://${HOST}:${REGISTRY_PORT}/apis/ccompat/v7`;
 export const REGISTRY_VERSION = '3.0.9';
+/** Apicurio's own v2 API, which its Kafka Connect converter (2.6.x) talks to. */
+export const REGISTRY_V2_URL = `http://${HOST}:${REGISTRY_PORT}/apis/registry/v2`;
 
 function runnerJar(ctx: StackContext): string {
   const dir = path.join(ctx.paths.base, 'registry', REGISTRY_VERSION);
