@@ -40,7 +40,7 @@ const EnvSchema = z.object({
   KIT_CONNECTOR_NAME: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, { error: 'KIT_CONNECTOR_NAME may hold letters, digits, ".", "_" and "-" only' })
-    .default('clickhouse-sink-user-events'),
+    .default('clickhouse-sink'),
   KIT_CONNECTOR_DLQ_TOPIC: z.string().optional(),
 });
 

@@ -51,6 +51,8 @@ export interface StackStatus {
 export function embeddedEndpoints(): Record<string, string> {
   return {
     KIT_STACK: 'embedded',
+    // Connector definitions render for a worker on this host, with Apicurio's converter.
+    KIT_CONNECT_PROFILE: 'embedded',
     KAFKA_BOOTSTRAP_SERVERS: `${HOST}:${KAFKA_PORT}`,
     SCHEMA_REGISTRY_URL: REGISTRY_URL,
     CONNECT_URL: connect.endpoint,

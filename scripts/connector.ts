@@ -1,0 +1,9 @@
+/**
+ * `npm run connector -- <verb> ...` and `npm run connector:deploy -- ...`:
+ * kcctl-like verbs over connect/connectors/ (see connect/connectors/README.md).
+ */
+import { run } from '../src/cli.js';
+import { connectorProgram } from '../src/connect/commands.js';
+
+const { program, main } = connectorProgram();
+await run(program, main);
