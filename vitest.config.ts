@@ -8,7 +8,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // The fault suite restarts services, so it runs in this sequential project too.
+          include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
           // One embedded stack for the whole run, started by the global setup.
           globalSetup: ['test/integration/global-setup.ts'],
           fileParallelism: false,
