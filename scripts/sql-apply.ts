@@ -1,17 +1,24 @@
-import { command, printJson, run } from '../src/cli.js';
+import { command, printJson, run, UsageError } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { loadConfig } from '../src/config.js';
 
 const program = command('sql:apply', 'Render the DDL in sql/ from the kit config and apply it to ClickHouse as the admin user. Idempotent.')
   .option('--dry-run', 'print the rendered statements, apply nothing')
+  .option('--sql-dir <dir>', 'apply the .sql files of another directory (default: sql/)')
   .option('--json', 'print what was applied as JSON');
 
 await run(program, async () => {
-  const opts = program.opts<{ dryRun?: boolean; json?: boolean }>();
+  const opts = program.opts<{ dryRun?: boolean; json?: boolean; sqlDir?: string }>();
   const config = loadConfig();
   // Render everything first: a bad template applies nothing.
-  const files = loadSqlFiles(templateValues(config));
+  let files;
+  try {
+    files = loadSqlFiles(templateValues(config), opts.sqlDir);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (files.length === 0) throw new UsageError(`no .sql files in ${opts.sqlDir ?? 'sql/'}`);
   if (opts.dryRun) {
     for (const f of files) for (const s of f.statements) console.log(`-- ${f.file}\n${s};\n`);
     return;

@@ -51,8 +51,8 @@ await run(program, async () => {
 
   const ch = clickhouseClient(config, 'reader');
   const kafka = kafkaAdmin(config.kafka.brokers);
-  const ping = await ch.ping();
-  if (!ping.success) throw new UsageError(`ClickHouse at ${config.clickhouse.url} is unreachable (${ping.error.message}); check CLICKHOUSE_URL and that the stack is up`);
+  // A query, not /ping: it also proves the reader's credentials.
+  await ch.query({ query: 'SELECT 1' }).then((rs) => rs.close());
   const admin = await connectAdmin(kafka, config.kafka.brokers);
   try {
     const report = await verifyParity(ch, kafka, admin, {

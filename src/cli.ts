@@ -11,11 +11,24 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function exitCodeOf(e: unknown): number {
-  if (e instanceof UsageError || e instanceof ConfigError) return 2;
-  const code = (e as { exitCode?: unknown }).exitCode;
-  return typeof code === 'number' ? code : 1;
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN']);
+/** ClickHouse's codes for a user or password it does not accept. */
+const AUTH_CODES = new Set(['516', '192', '193', '194']);
+
+/**
+ * Errors the user fixes (bad input, a service that does not answer, credentials a
+ * service refuses) as a message and exit 2; anything else exit 1.
+ */
+export function classifyError(e: unknown): { exitCode: number; message: string } {
+  const err = e as { message?: string; code?: unknown; exitCode?: unknown; cause?: { code?: unknown } };
+  const message = err?.message ?? String(e);
+  if (e instanceof UsageError || e instanceof ConfigError) return { exitCode: 2, message };
+  const code = String(err?.code ?? err?.cause?.code ?? '');
+  if (UNREACHABLE.has(code)) return { exitCode: 2, message: `${message} (${code}: the service does not answer; check its URL in the config and that the stack is up)` };
+  if (AUTH_CODES.has(code)) return { exitCode: 2, message: `${message} (check the ClickHouse user and password in .env)` };
+  return { exitCode: typeof err?.exitCode === 'number' ? err.exitCode : 1, message };
 }
+
 
 /** Commander with the kit's conventions: bad flags exit 2 with the usage hint. */
 export function command(name: string, description: string): Command {
@@ -41,8 +54,9 @@ export async function run(program: Command, main: () => Promise<number | void>):
   try {
     code = (await main()) ?? 0;
   } catch (e) {
-    code = exitCodeOf(e);
-    process.stderr.write(`error: ${(e as Error).message ?? String(e)}\n`);
+    const classified = classifyError(e);
+    code = classified.exitCode;
+    process.stderr.write(`error: ${classified.message}\n`);
   }
   process.exitCode = code;
 }

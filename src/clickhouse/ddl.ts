@@ -76,7 +76,8 @@ export async function applySql(
       try {
         await client.command({ query: statement });
       } catch (e) {
-        throw new Error(`${file}: ${(e as Error).message}\nin statement:\n${statement}`);
+        // The cause keeps ClickHouse's code (auth, unreachable) for the exit code.
+        throw new Error(`${file}: ${(e as Error).message}\nin statement:\n${statement}`, { cause: e });
       }
       const entry = { file, statement, ms: Date.now() - started };
       applied.push(entry);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { UsageError } from '../cli.js';
 import { projectRoot } from '../paths.js';
 
 export const SCHEMA_FILE = path.join(projectRoot, 'sql', 'user_event.avsc');
@@ -21,8 +22,17 @@ export interface UserEvent {
 }
 
 export function readSchema(file = SCHEMA_FILE): string {
-  const text = readFileSync(file, 'utf8');
-  JSON.parse(text); // a malformed file fails here, naming itself below
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`schema file ${file}: ${(e as Error).message}`);
+  }
+  try {
+    JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`schema file ${file} is not JSON: ${(e as Error).message}`);
+  }
   return text;
 }
 
