@@ -1,0 +1,528 @@
+/**
+ * bench:parity: how long verify:parity takes on N rows per leg, against one
+ * full-scan hash aggregate of both tables (the least any exact check must read),
+ * and how much memory the Node process needs while it runs (it should stay flat:
+ * every row stays inside ClickHouse).
+ *
+ * Isolated: its own embedded ClickHouse host process (fresh temp data dir, own
+ * port), its own 3-partition topic on the running broker (no messages: the run
+ * summary names the ranges), both removed at the end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { InvalidArgumentError } from 'commander';
+import type { Admin } from 'kafkajs';
+import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
+import { clickhouseClient } from '../src/clickhouse/client.js';
+import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
+import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
+import { projectRoot } from '../src/paths.js';
+import { connectAdmin, kafkaAdmin, RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
+import { legsFromConfig, verifyParity, type ParityReport } from '../src/parity/verify.js';
+
+const PARTITIONS = 3;
+const FIRST_PORT = 18124;
+
+function rowsList(value: string): number[] {
+  const list = value.split(',').map((s) => s.trim().replace(/_/g, ''));
+  const rows = list.map(Number);
+  if (list.length === 0 || rows.some((n) => !Number.isInteger(n) || n < PARTITIONS)) {
+    throw new InvalidArgumentError(`--rows takes integers >= ${PARTITIONS}, comma-separated, got ${JSON.stringify(value)}`);
+  }
+  return rows;
+}
+
+const program = command(
+  'bench:parity',
+  'Benchmark verify:parity on N rows per leg in a private embedded ClickHouse: verify time as a ratio to one full-scan hash aggregate of both tables, and the Node process peak memory. Exit 1 when a verification is not exact.',
+)
+  .option('--rows <n,...>', 'rows per leg, one benchmark per value (e.g. 1000000,10000000)', rowsList, [1_000_000, 10_000_000])
+  .option('--repeat <n>', 'measurements of each (verify and reference alternate); the median is reported', int('--repeat', 1), 3)
+  .option('--warmup <n>', 'unmeasured runs of each first', int('--warmup', 0), 1)
+  .option('--port <n>', `port of the private ClickHouse host (default: the first free from ${FIRST_PORT})`, int('--port', 1))
+  .option('--sample-ms <n>', 'memory sampling interval', int('--sample-ms', 1), 50)
+  .option('--keep', 'keep the temp data dir (its path is printed)')
+  .option('--json', 'print the results as JSON');
+
+interface Opts {
+  rows: number[];
+  repeat: number;
+  warmup: number;
+  port?: number;
+  sampleMs: number;
+  keep?: boolean;
+  json?: boolean;
+}
+
+const MB = 1024 * 1024;
+const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  for (let p = FIRST_PORT; p < FIRST_PORT + 100; p++) if (await portFree(p)) return p;
+  throw new UsageError(`no free port in ${FIRST_PORT}..${FIRST_PORT + 99}; pass --port`);
+}
+
+/** The private ClickHouse host: a child process, stopped by its PID. */
+class PrivateClickHouse {
+  readonly log: { at: number; line: string }[] = [];
+  private exited?: string;
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    readonly dir: string,
+  ) {
+    let partial = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      const at = Date.now();
+      for (const line of lines) {
+        this.log.push({ at, line });
+        if (this.log.length > 5000) this.log.splice(0, 1000);
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => this.log.push({ at: Date.now(), line: `stderr: ${chunk.trimEnd()}` }));
+    child.once('exit', (code, signal) => (this.exited = `exited with ${signal ?? code}`));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  static async start(port: number, dir: string): Promise<PrivateClickHouse> {
+    const main = path.join(projectRoot, 'src', 'stack', 'clickhouse', 'main.ts');
+    // The data dir sits one level down: the host keeps its spool next to it.
+    const child = spawn(process.execPath, ['--import', 'tsx', main, path.join(dir, 'data'), String(port)], {
+      cwd: projectRoot,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const host = new PrivateClickHouse(child, port, dir);
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (host.exited) throw new Error(`the private ClickHouse host ${host.exited}:\n${host.log.map((l) => l.line).join('\n')}`);
+      try {
+        const res = await fetch(`${host.url}/ping`, { signal: AbortSignal.timeout(1000) });
+        if (res.ok) return host;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        await host.stop();
+        throw new Error(`the private ClickHouse host did not answer /ping on ${host.url} within 90 s`);
+      }
+      await sleep(200);
+    }
+  }
+
+  /** CPU seconds (user + system) the host process has used so far (Linux; USER_HZ 100). */
+  cpuSeconds(): number | undefined {
+    try {
+      const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Peak resident memory of the host process (Linux), in bytes. */
+  peakRss(): number | undefined {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited || this.child.pid === undefined) return;
+    const pid = this.child.pid;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // already gone
+      }
+    };
+    signal('SIGTERM');
+    const timedOut = await Promise.race([gone.then(() => false), sleep(30_000, undefined, { ref: false }).then(() => true)]);
+    if (timedOut && !this.exited) {
+      signal('SIGKILL');
+      await gone;
+    }
+  }
+}
+
+/** The kit's SQL minus the Kafka-engine consumer (and its views): the benchmark fills the tables itself. */
+function benchSql(config: KitConfig) {
+  return loadSqlFiles(templateValues(config)).map((f) => ({
+    file: f.file,
+    statements: f.statements.filter((s) => !/ENGINE\s*=\s*Kafka\b/i.test(s) && !/MATERIALIZED\s+VIEW/i.test(s)),
+  }));
+}
+
+const perPartition = (rows: number, p: number) => Math.floor((rows - p + PARTITIONS - 1) / PARTITIONS);
+
+/**
+ * Fills the connector leg with `rows` synthetic events inside ClickHouse (row i goes
+ * to partition i % 3 at offset i / 3: contiguous offsets from 0), copies them to the
+ * Kafka-engine leg, and merges each table to one part so no background merge runs
+ * while measuring.
+ */
+async function fill(ch: ClickHouseClient, config: KitConfig, rows: number, progress: (s: string) => void) {
+  const db = config.clickhouse.database;
+  const chunk = 2_000_000;
+  for (let start = 0; start < rows; start += chunk) {
+    const count = Math.min(chunk, rows - start);
+    await ch.command({
+      query: `
+        INSERT INTO ${db}.${config.tables.connector} (id, user_id, action, event_time, version, referrer, _topic, _partition, _offset)
+        SELECT
+          concat(lower(hex(cityHash64(number, 1))), '-', lower(hex(cityHash64(number, 2)))),
+          concat('user-', toString(number % 250000)),
+          ['page_view', 'click', 'add_to_cart', 'purchase', 'signup', 'logout'][1 + number % 6],
+          fromUnixTimestamp64Milli(toInt64(1735689600000 + number * 37), 'UTC'),
+          toInt32(1 + number % 5),
+          if(number % 7 = 0, NULL, concat('https://ref', toString(number % 97), '.example.com/')),
+          {topic:String},
+          toInt32(number % ${PARTITIONS}),
+          toInt64(intDiv(number, ${PARTITIONS}))
+        FROM numbers({start:UInt64}, {count:UInt64})`,
+      query_params: { topic: config.topic, start, count },
+    });
+    progress(`generated ${start + count}/${rows} rows`);
+  }
+  for (let p = 0; p < PARTITIONS; p++) {
+    await ch.command({ query: `INSERT INTO ${db}.${config.tables.kafka} SELECT * FROM ${db}.${config.tables.connector} WHERE _partition = ${p}` });
+  }
+  progress('copied to the second leg; merging');
+  for (const t of [config.tables.connector, config.tables.kafka]) await ch.command({ query: `OPTIMIZE TABLE ${db}.${t} FINAL` });
+}
+
+interface Sample {
+  ms: number;
+  /** CPU seconds the ClickHouse host spent meanwhile: less sensitive than wall time to other load. */
+  hostCpuS?: number;
+  /** process.memoryUsage() before the measured call. */
+  before: { rss: number; heapUsed: number };
+  /** Peaks sampled during the call. */
+  peak: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
+}
+
+async function measure<T>(host: PrivateClickHouse, sampleMs: number, fn: () => Promise<T>): Promise<{ value: T; sample: Sample }> {
+  const first = process.memoryUsage();
+  const peak = { rss: first.rss, heapUsed: first.heapUsed, heapTotal: first.heapTotal, external: first.external, arrayBuffers: first.arrayBuffers };
+  const take = () => {
+    const m = process.memoryUsage();
+    for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], m[k]);
+  };
+  const timer = setInterval(take, sampleMs);
+  const cpuBefore = host.cpuSeconds();
+  const started = performance.now();
+  try {
+    const value = await fn();
+    const ms = performance.now() - started;
+    const cpuAfter = host.cpuSeconds();
+    const hostCpuS = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+    return { value, sample: { ms, hostCpuS, before: { rss: first.rss, heapUsed: first.heapUsed }, peak } };
+  } finally {
+    clearInterval(timer);
+    take();
+  }
+}
+
+type RefRow = { partition: number; rows: string; h: string };
+
+/** One full-scan hash aggregate of each leg: every column of every row hashed, per partition. */
+async function reference(ch: ClickHouseClient, config: KitConfig): Promise<RefRow[][]> {
+  const out: RefRow[][] = [];
+  for (const t of [config.tables.connector, config.tables.kafka]) {
+    const rs = await ch.query({
+      query: `SELECT _partition AS partition, count() AS rows,
+                     sum(cityHash64(id, user_id, action, event_time, version, isNull(referrer), ifNull(referrer, ''), _offset)) AS h
+              FROM ${config.clickhouse.database}.${t} GROUP BY _partition ORDER BY _partition`,
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+    });
+    out.push(await rs.json<RefRow>());
+  }
+  return out;
+}
+
+function checkVerify(report: ParityReport, rows: number): string[] {
+  const problems = report.exact ? [] : [`not exact: ${report.reasons.join('; ')}`];
+  for (const leg of report.legs) {
+    if (!leg.present) problems.push(`${leg.leg} absent`);
+    if (leg.totals.expected !== rows || leg.totals.landed !== rows) problems.push(`${leg.leg}: expected ${leg.totals.expected}, landed ${leg.totals.landed}, want ${rows}`);
+  }
+  if (!report.content.compared || report.content.differing !== 0) problems.push(`content not compared equal (${report.content.reason ?? report.content.differing})`);
+  return problems;
+}
+
+function checkReference(res: RefRow[][], rows: number): string[] {
+  const [a, b] = res;
+  const total = (a ?? []).reduce((s, r) => s + Number(r.rows), 0);
+  const problems: string[] = [];
+  if (total !== rows) problems.push(`reference counted ${total} rows, want ${rows}`);
+  if (JSON.stringify(a) !== JSON.stringify(b)) problems.push('reference aggregates of the two legs differ');
+  return problems;
+}
+
+/** Which verify statement took how long, from the private host's request log. */
+function profile(lines: { line: string }[]) {
+  const kinds: [string, RegExp][] = [
+    ['stats (count, distinct, min, max, checksum)', /AS distinct_offsets/],
+    ['gaps (window over offsets)', /lagInFrame/],
+    ['below log start', /_offset < \{ls/],
+    ['accounted (errors table)', /AS offsets FROM/],
+    ['content diff', /INNER JOIN/],
+    ['table exists', /system\.tables/],
+  ];
+  const by = new Map<string, { n: number; ms: number }>();
+  for (const { line } of lines) {
+    const m = / user=\S+ query_id=\S+ ([\d.]+)ms (.*)$/.exec(line);
+    if (!m) continue;
+    const kind = kinds.find(([, re]) => re.test(m[2]!))?.[0] ?? `other: ${m[2]!.slice(0, 60)}`;
+    const e = by.get(kind) ?? { n: 0, ms: 0 };
+    e.n++;
+    e.ms += Number(m[1]);
+    by.set(kind, e);
+  }
+  return [...by].map(([query, e]) => ({ query, statements: e.n, ms: Math.round(e.ms) })).sort((x, y) => y.ms - x.ms);
+}
+
+function machine() {
+  let chdbVersion = '?';
+  try {
+    chdbVersion = (JSON.parse(readFileSync(path.join(projectRoot, 'node_modules', 'chdb', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // reported as '?'
+  }
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    chdb: chdbVersion,
+    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+interface SizeResult {
+  rows: number;
+  fillSeconds: number;
+  verify: { medianS: number; runsS: number[]; hostCpuMedianS?: number };
+  reference: { medianS: number; runsS: number[]; hostCpuMedianS?: number };
+  /** verify / reference, medians of wall time. */
+  ratio: number;
+  /** verify / reference, medians of the host's CPU time. */
+  cpuRatio?: number;
+  node: {
+    /** Peaks over all measured verify runs, MiB. */
+    verifyPeakRssMiB: number;
+    verifyPeakHeapUsedMiB: number;
+    verifyRssGrowthMiB: number;
+    maxRssSoFarMiB: number;
+  };
+  hostPeakRssMiB?: number;
+  verifyQueries: ReturnType<typeof profile>;
+  loadavg: number[];
+}
+
+async function benchSize(
+  host: PrivateClickHouse,
+  admin: ClickHouseClient,
+  reader: ClickHouseClient,
+  kafka: ReturnType<typeof kafkaAdmin>,
+  kAdmin: Admin,
+  config: KitConfig,
+  rows: number,
+  o: Opts,
+  progress: (s: string) => void,
+): Promise<SizeResult> {
+  const db = config.clickhouse.database;
+  await admin.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
+  await applySql(admin, benchSql(config));
+  const fillStarted = performance.now();
+  await fill(admin, config, rows, progress);
+  const fillSeconds = (performance.now() - fillStarted) / 1000;
+  progress(`${rows} rows per leg ready in ${fillSeconds.toFixed(1)} s`);
+
+  const summary: RunSummary = RunSummarySchema.parse({
+    runId: `bench-parity-${rows}`,
+    topic: config.topic,
+    events: rows,
+    poison: 0,
+    poisonOffsets: [],
+    partitions: Array.from({ length: PARTITIONS }, (_, p) => {
+      const n = perPartition(rows, p);
+      return { partition: p, firstOffset: '0', lastOffset: String(n - 1), messages: n };
+    }),
+  });
+  const legs = legsFromConfig(config);
+  const verifyOnce = () =>
+    verifyParity(reader, kafka, kAdmin, { topic: config.topic, legs, run: summary, wait: false, timeoutMs: 0, require: 'both', diffLimit: 20 });
+
+  const verifyRuns: Sample[] = [];
+  const refRuns: Sample[] = [];
+  let lastProfile: ReturnType<typeof profile> = [];
+  for (let i = 0; i < o.warmup + o.repeat; i++) {
+    const measured = i >= o.warmup;
+    await sleep(100); // let the previous statements' log lines arrive
+    const logFrom = host.log.length;
+    const v = await measure(host, o.sampleMs, verifyOnce);
+    const bad = checkVerify(v.value, rows);
+    if (bad.length) throw Object.assign(new Error(`verify at ${rows} rows is not exact: ${bad.join('; ')}`), { exitCode: 1 });
+    await sleep(100); // the host logs a request just after answering it
+    if (measured) {
+      verifyRuns.push(v.sample);
+      lastProfile = profile(host.log.slice(logFrom));
+    }
+    const r = await measure(host, o.sampleMs, () => reference(reader, config));
+    const badRef = checkReference(r.value, rows);
+    if (badRef.length) throw Object.assign(new Error(`reference at ${rows} rows: ${badRef.join('; ')}`), { exitCode: 1 });
+    if (measured) refRuns.push(r.sample);
+    progress(
+      `${measured ? `run ${i - o.warmup + 1}/${o.repeat}` : 'warm-up'}: verify ${(v.sample.ms / 1000).toFixed(2)} s (host CPU ${v.sample.hostCpuS?.toFixed(2) ?? '?'} s), ` +
+        `reference ${(r.sample.ms / 1000).toFixed(2)} s (host CPU ${r.sample.hostCpuS?.toFixed(2) ?? '?'} s)`,
+    );
+  }
+  const vS = verifyRuns.map((s) => s.ms / 1000);
+  const rS = refRuns.map((s) => s.ms / 1000);
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const cpu = (runs: Sample[]) => (runs.every((r) => r.hostCpuS !== undefined) ? median(runs.map((r) => r.hostCpuS!)) : undefined);
+  const [vCpu, rCpu] = [cpu(verifyRuns), cpu(refRuns)];
+  return {
+    rows,
+    fillSeconds: round(fillSeconds),
+    verify: { medianS: round(median(vS)), runsS: vS.map(round), hostCpuMedianS: vCpu === undefined ? undefined : round(vCpu) },
+    reference: { medianS: round(median(rS)), runsS: rS.map(round), hostCpuMedianS: rCpu === undefined ? undefined : round(rCpu) },
+    ratio: Math.round((median(vS) / median(rS)) * 100) / 100,
+    cpuRatio: vCpu === undefined || !rCpu ? undefined : Math.round((vCpu / rCpu) * 100) / 100,
+    node: {
+      verifyPeakRssMiB: mb(Math.max(...verifyRuns.map((s) => s.peak.rss))),
+      verifyPeakHeapUsedMiB: mb(Math.max(...verifyRuns.map((s) => s.peak.heapUsed))),
+      verifyRssGrowthMiB: mb(Math.max(...verifyRuns.map((s) => s.peak.rss - s.before.rss))),
+      maxRssSoFarMiB: mb(process.resourceUsage().maxRSS * 1024),
+    },
+    hostPeakRssMiB: host.peakRss() === undefined ? undefined : mb(host.peakRss()!),
+    verifyQueries: lastProfile,
+    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+function render(results: SizeResult[], info: ReturnType<typeof machine>, o: Opts): string {
+  const out: string[] = [];
+  out.push(`machine: ${info.cpus} CPUs (${info.cpuModel}), ${info.memoryGiB} GiB, node ${info.node}, chdb ${info.chdb}; load before ${info.loadavg.join(' ')}`);
+  out.push(`median of ${o.repeat} alternating runs (after ${o.warmup} warm-up); reference = one full-scan hash aggregate of each leg`);
+  out.push(
+    table(
+      ['rows/leg', 'verify s', 'reference s', 'ratio', 'host CPU s (v/r)', 'CPU ratio', 'Node peak RSS MiB', 'Node peak heap MiB', 'RSS growth MiB', 'maxRSS MiB', 'host peak RSS MiB'],
+      results.map((r) => [
+        r.rows.toLocaleString('en-US'),
+        r.verify.medianS.toFixed(2),
+        r.reference.medianS.toFixed(2),
+        `${r.ratio.toFixed(2)}×`,
+        r.verify.hostCpuMedianS === undefined ? '-' : `${r.verify.hostCpuMedianS.toFixed(2)} / ${r.reference.hostCpuMedianS!.toFixed(2)}`,
+        r.cpuRatio === undefined ? '-' : `${r.cpuRatio.toFixed(2)}×`,
+        r.node.verifyPeakRssMiB,
+        r.node.verifyPeakHeapUsedMiB,
+        r.node.verifyRssGrowthMiB,
+        r.node.maxRssSoFarMiB,
+        r.hostPeakRssMiB ?? '-',
+      ]),
+    ),
+  );
+  const last = results.at(-1);
+  if (last) {
+    out.push(`verify's statements at ${last.rows.toLocaleString('en-US')} rows (last run, host-side time):`);
+    out.push(table(['query', 'statements', 'ms'], last.verifyQueries.map((q) => [q.query, q.statements, q.ms])));
+  }
+  return out.join('\n');
+}
+
+await run(program, async () => {
+  const o = program.opts<Opts>();
+  const progress = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+  const info = machine();
+  const port = o.port ?? (await freePort());
+  if (!(await portFree(port))) throw new UsageError(`port 127.0.0.1:${port} is taken; pass another --port`);
+  const tag = randomBytes(4).toString('hex');
+  const topic = `bench_parity_${tag}`;
+  const config = loadConfig({
+    ...resolveEnv(),
+    CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
+    CLICKHOUSE_DATABASE: 'bench_parity',
+    KIT_TOPIC: topic,
+    KIT_KAFKA_ENGINE_GROUP: `${topic}_ch`,
+    KIT_CONNECTOR_NAME: topic,
+  });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kit-bench-parity-'));
+  let host: PrivateClickHouse | undefined;
+  let kAdmin: Admin | undefined;
+  let topicCreated = false;
+  let admin: ClickHouseClient | undefined;
+  let reader: ClickHouseClient | undefined;
+  let cleaning: Promise<void> | undefined;
+  // Once, from the finally below or from a signal: everything this run made goes.
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await reader?.close();
+      await admin?.close();
+      if (kAdmin) {
+        if (topicCreated) await kAdmin.deleteTopics({ topics: [topic] }).catch((e: unknown) => progress(`could not delete topic ${topic}: ${String(e)}`));
+        await kAdmin.disconnect();
+      }
+      await host?.stop();
+      if (o.keep) progress(`kept ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress(`${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    progress(`starting a private ClickHouse host on port ${port}, data in ${dir}`);
+    host = await PrivateClickHouse.start(port, dir);
+    const kafka = kafkaAdmin(config.kafka.brokers);
+    kAdmin = await connectAdmin(kafka, config.kafka.brokers);
+    await kAdmin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+    topicCreated = true;
+    progress(`topic ${topic} (${PARTITIONS} partitions) created`);
+    // Setup statements (generate, copy, merge) may outlast the kit client's 120 s.
+    admin = createClient({ url: config.clickhouse.url, username: config.clickhouse.admin.user, password: config.clickhouse.admin.password, request_timeout: 3_600_000, log: { level: 127 as never } });
+    reader = clickhouseClient(config, 'reader');
+    const results: SizeResult[] = [];
+    for (const rows of o.rows) results.push(await benchSize(host, admin, reader, kafka, kAdmin, config, rows, o, progress));
+    if (o.json) printJson({ command: ['npm run bench:parity', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '), machine: info, repeat: o.repeat, warmup: o.warmup, results });
+    else console.log(render(results, info, o));
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanup();
+  }
+});
