@@ -1,0 +1,67 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Option } from 'commander';
+import { command, int, printJson, run } from '../src/cli.js';
+import { clickhouseClient } from '../src/clickhouse/client.js';
+import { loadConfig } from '../src/config.js';
+import { collectHealth, healthConnectClient, pingClickHouse, type HealthContext } from '../src/health/collect.js';
+import { renderHealth } from '../src/health/render.js';
+import { connectAdmin, kafkaAdmin } from '../src/parity/truth.js';
+
+const program = command(
+  'health',
+  'One view of both legs: per-partition lag of the connector\'s and the Kafka engine\'s consumer groups, connector and task states with traces, system.kafka_consumers and its exceptions, DLQ and errors-table counts. Exit 0 healthy, 1 unhealthy (a FAILED connector or task, recent Kafka-engine consumer exceptions, a missing topic or Kafka-engine table), 2 bad input or Kafka/ClickHouse unreachable.',
+)
+  .option('--json', 'print the report as JSON (with --watch: one JSON document a line)')
+  .addOption(new Option('--watch [seconds]', 'refresh every N seconds (default 5) until Ctrl-C, which exits 0').argParser(int('--watch', 1)).preset('5'))
+  .option('--exceptions-window <minutes>', 'Kafka-engine consumer exceptions younger than this are unhealthy', int('--exceptions-window', 1), 5);
+
+await run(program, async () => {
+  const o = program.opts<{ json?: boolean; watch?: number; exceptionsWindow: number }>();
+  const every = o.watch;
+  const config = loadConfig();
+  const windowSec = o.exceptionsWindow * 60;
+  const ch = clickhouseClient(config, 'reader');
+  const kafka = kafkaAdmin(config.kafka.brokers);
+  try {
+    await pingClickHouse(ch, config);
+  } catch (e) {
+    await ch.close();
+    throw e;
+  }
+  const admin = await connectAdmin(kafka, config.kafka.brokers).catch(async (e: unknown) => {
+    await ch.close();
+    throw e;
+  });
+  const ctx: HealthContext = { config, ch, admin, connect: healthConnectClient(config) };
+  try {
+    if (every === undefined) {
+      const report = await collectHealth(ctx, { exceptionWindowSec: windowSec });
+      if (o.json) printJson(report);
+      else console.log(renderHealth(report, windowSec));
+      return report.verdict.exitCode;
+    }
+
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    const tty = process.stdout.isTTY && !o.json;
+    while (!stop.signal.aborted) {
+      let text: string;
+      try {
+        const report = await collectHealth(ctx, { exceptionWindowSec: windowSec });
+        text = o.json ? JSON.stringify(report) : renderHealth(report, windowSec);
+      } catch (e) {
+        // A service that stops answering mid-watch is shown, and the watch goes on.
+        const message = (e as Error).message ?? String(e);
+        text = o.json ? JSON.stringify({ at: new Date().toISOString(), error: message }) : `health at ${new Date().toISOString()}: ${message}`;
+      }
+      if (o.json) process.stdout.write(`${text}\n`);
+      else if (tty) process.stdout.write(`\x1b[2J\x1b[H${text}\n\nrefreshing every ${every} s; Ctrl-C to stop\n`);
+      else process.stdout.write(`${text}\n\n`);
+      await sleep(every * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
+    }
+    return 0;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+    await ch.close();
+  }
+});

@@ -1,0 +1,193 @@
+/**
+ * Reads what `npm run health` reports from the three services: Kafka (end offsets,
+ * both groups' commits, the DLQ topic), ClickHouse (system.kafka_consumers, the errors
+ * table) and the Connect worker (connector and task states, traces).
+ *
+ * Kafka and ClickHouse are required: not answering is a UsageError (exit 2). The
+ * Connect worker is optional: not answering is said in its section.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Admin } from 'kafkajs';
+import type { KitConfig } from '../config.js';
+import { UsageError } from '../cli.js';
+import { ConnectClient } from '../connect/rest.js';
+import { failureTraces, scrubStatus } from '../connect/status.js';
+import { qualified, tableExistsQuery } from '../parity/queries.js';
+import { committedOffsets } from '../parity/truth.js';
+import { legsFromConfig } from '../parity/verify.js';
+import { groupLag, retainedMessages, type PartitionEnds } from './lag.js';
+import {
+  verdict,
+  type ConnectSection,
+  type CountSection,
+  type HealthReport,
+  type KafkaConsumerHealth,
+  type KafkaEngineSection,
+  type VerdictOptions,
+} from './model.js';
+
+/** The newest consumer exceptions kept per consumer. */
+export const EXCEPTIONS_KEPT = 5;
+
+export interface HealthContext {
+  config: KitConfig;
+  ch: ClickHouseClient;
+  admin: Admin;
+  connect: ConnectClient;
+}
+
+/** A Connect client that gives up quickly: health only reads, and the worker is optional. */
+export function healthConnectClient(config: KitConfig): ConnectClient {
+  return new ConnectClient({ url: config.connect.url, timeoutMs: 5_000, retry: { unreachableAttempts: 2, baseDelayMs: 200, rebalanceMs: 5_000 } });
+}
+
+export async function pingClickHouse(ch: ClickHouseClient, config: KitConfig): Promise<void> {
+  const ping = await ch.ping();
+  if (!ping.success) {
+    throw new UsageError(`ClickHouse at ${config.clickhouse.url} is unreachable (${ping.error.message}); check CLICKHOUSE_URL and that the stack is up`);
+  }
+}
+
+async function rows<T>(ch: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+  const rs = await ch.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+  return rs.json<T>();
+}
+
+async function tableExists(ch: ClickHouseClient, database: string, table: string): Promise<boolean> {
+  const q = tableExistsQuery(database, table);
+  const [row] = await rows<{ n: number }>(ch, q.query, q.params);
+  return Number(row?.n ?? 0) > 0;
+}
+
+/** Per-partition log start and end, or undefined when the topic does not exist. */
+async function topicEnds(admin: Admin, topic: string, topics: string[]): Promise<PartitionEnds[] | undefined> {
+  if (!topics.includes(topic)) return undefined;
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.map((o) => ({ partition: o.partition, logStart: BigInt(o.low), end: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
+}
+
+const ISO = `'%Y-%m-%dT%H:%i:%SZ'`;
+
+export const KAFKA_CONSUMERS_QUERY = `
+  SELECT consumer_id,
+         assignments.topic AS topics,
+         assignments.partition_id AS partitions,
+         assignments.current_offset AS offsets,
+         num_messages_read,
+         num_commits,
+         formatDateTime(last_poll_time, ${ISO}, 'UTC') AS last_poll,
+         formatDateTime(last_commit_time, ${ISO}, 'UTC') AS last_commit,
+         is_currently_used,
+         dependencies,
+         arrayMap(t -> formatDateTime(t, ${ISO}, 'UTC'), exceptions.time) AS exception_times,
+         arrayMap(t -> dateDiff('second', t, now()), exceptions.time) AS exception_ages,
+         exceptions.text AS exception_texts
+  FROM system.kafka_consumers
+  WHERE database = {db:String} AND table = {table:String}
+  ORDER BY consumer_id`;
+
+interface ConsumerRow {
+  consumer_id: string;
+  topics: string[];
+  partitions: number[];
+  offsets: (number | string)[];
+  num_messages_read: number;
+  num_commits: number;
+  last_poll: string;
+  last_commit: string;
+  is_currently_used: number;
+  dependencies: string[][];
+  exception_times: string[];
+  exception_ages: number[];
+  exception_texts: string[];
+}
+
+export function consumerFromRow(r: ConsumerRow): KafkaConsumerHealth {
+  const exceptions = r.exception_texts
+    .map((text, i) => ({ time: r.exception_times[i] ?? '', ageSec: Number(r.exception_ages[i] ?? 0), text }))
+    .sort((a, b) => a.ageSec - b.ageSec)
+    .slice(0, EXCEPTIONS_KEPT);
+  return {
+    consumerId: r.consumer_id,
+    assignments: r.topics.map((topic, i) => ({ topic, partition: Number(r.partitions[i]), currentOffset: String(r.offsets[i]) })),
+    numMessagesRead: Number(r.num_messages_read),
+    numCommits: Number(r.num_commits),
+    lastPollTime: r.last_poll,
+    lastCommitTime: r.last_commit,
+    isCurrentlyUsed: Number(r.is_currently_used) === 1,
+    dependencies: r.dependencies,
+    exceptions,
+  };
+}
+
+async function kafkaEngineSection(ctx: HealthContext): Promise<KafkaEngineSection> {
+  const { database } = ctx.config.clickhouse;
+  const table = ctx.config.tables.kafkaQueue;
+  const exists = await tableExists(ctx.ch, database, table);
+  const consumers = exists ? (await rows<ConsumerRow>(ctx.ch, KAFKA_CONSUMERS_QUERY, { db: database, table })).map(consumerFromRow) : [];
+  return { table: qualified(database, table), exists, consumers };
+}
+
+async function errorsTableSection(ctx: HealthContext): Promise<CountSection> {
+  const { database } = ctx.config.clickhouse;
+  const name = qualified(database, ctx.config.tables.kafkaErrors);
+  if (!(await tableExists(ctx.ch, database, ctx.config.tables.kafkaErrors))) return { name, exists: false, count: 0 };
+  const [row] = await rows<{ n: number }>(ctx.ch, `SELECT count() AS n FROM ${name}`, {});
+  return { name, exists: true, count: Number(row?.n ?? 0) };
+}
+
+function secretsOf(config: KitConfig): string[] {
+  const { admin, connector, reader } = config.clickhouse;
+  return [admin.password, connector.password, reader.password];
+}
+
+async function connectSection(ctx: HealthContext): Promise<ConnectSection> {
+  const name = ctx.config.connector.name;
+  const base: ConnectSection = { url: ctx.connect.url, reachable: false, connector: { name, tasks: [], traces: [] } };
+  try {
+    const info = await ctx.connect.serverInfo();
+    const raw = await ctx.connect.status(name);
+    const section: ConnectSection = { ...base, reachable: true, version: info.version };
+    if (!raw) return { ...section, connector: { ...section.connector, deployed: false } };
+    const secrets = secretsOf(ctx.config);
+    const s = scrubStatus(raw, secrets);
+    return {
+      ...section,
+      connector: {
+        name,
+        deployed: true,
+        state: s.connector.state,
+        worker: s.connector.worker_id,
+        tasks: s.tasks.map((t) => ({ id: t.id, state: t.state, worker: t.worker_id })),
+        traces: failureTraces(s, secrets),
+      },
+    };
+  } catch (e) {
+    return { ...base, error: (e as Error).message };
+  }
+}
+
+/** One look at every section, with the verdict. */
+export async function collectHealth(ctx: HealthContext, opts: VerdictOptions): Promise<HealthReport> {
+  const { config, admin } = ctx;
+  const at = new Date().toISOString();
+  const topics = await admin.listTopics();
+  const ends = await topicEnds(admin, config.topic, topics);
+  const lag = [];
+  for (const leg of legsFromConfig(config)) {
+    const committed = ends ? await committedOffsets(admin, leg.group, config.topic) : undefined;
+    lag.push(groupLag(leg.name, leg.group, ends ?? [], committed));
+  }
+  const dlqEnds = await topicEnds(admin, config.connector.dlqTopic, topics);
+  const [connect, kafkaEngine, errorsTable] = await Promise.all([connectSection(ctx), kafkaEngineSection(ctx), errorsTableSection(ctx)]);
+  const sections = {
+    at,
+    topic: { name: config.topic, exists: ends !== undefined, partitions: ends?.length ?? 0, messages: ends ? retainedMessages(ends) : 0 },
+    lag,
+    connect,
+    kafkaEngine,
+    dlq: { name: config.connector.dlqTopic, exists: dlqEnds !== undefined, count: dlqEnds ? retainedMessages(dlqEnds) : 0 },
+    errorsTable,
+  };
+  return { ...sections, verdict: verdict(sections, opts) };
+}

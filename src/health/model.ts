@@ -1,0 +1,159 @@
+/**
+ * What `npm run health` reports, and the verdict over it. Pure: collect.ts fills
+ * the sections, render.ts prints them.
+ */
+import type { Trace } from '../connect/status.js';
+import type { GroupLag } from './lag.js';
+
+export interface TopicSection {
+  name: string;
+  exists: boolean;
+  partitions: number;
+  /** Messages retained now (end - log start, summed). */
+  messages: number;
+}
+
+export interface TaskHealth {
+  id: number;
+  state: string;
+  worker: string;
+}
+
+export interface ConnectSection {
+  url: string;
+  reachable: boolean;
+  /** Why the worker could not be asked. */
+  error?: string;
+  version?: string;
+  connector: {
+    name: string;
+    /** undefined when the worker was unreachable. */
+    deployed?: boolean;
+    state?: string;
+    worker?: string;
+    tasks: TaskHealth[];
+    /** The connector's and the failed tasks' traces, secrets scrubbed. */
+    traces: Trace[];
+  };
+}
+
+export interface ConsumerException {
+  /** ISO time, UTC. */
+  time: string;
+  /** Seconds before the check, by ClickHouse's clock. */
+  ageSec: number;
+  text: string;
+}
+
+export interface KafkaConsumerHealth {
+  consumerId: string;
+  assignments: { topic: string; partition: number; currentOffset: string }[];
+  numMessagesRead: number;
+  numCommits: number;
+  lastPollTime: string;
+  lastCommitTime: string;
+  isCurrentlyUsed: boolean;
+  /** Materialized views (and their targets) reading the table. */
+  dependencies: string[][];
+  /** Newest first. */
+  exceptions: ConsumerException[];
+}
+
+export interface KafkaEngineSection {
+  table: string;
+  exists: boolean;
+  consumers: KafkaConsumerHealth[];
+}
+
+export interface CountSection {
+  /** A topic or a table. */
+  name: string;
+  exists: boolean;
+  count: number;
+}
+
+export interface HealthSections {
+  at: string;
+  topic: TopicSection;
+  lag: GroupLag[];
+  connect: ConnectSection;
+  kafkaEngine: KafkaEngineSection;
+  dlq: CountSection;
+  errorsTable: CountSection;
+}
+
+export interface Verdict {
+  healthy: boolean;
+  /** What makes it unhealthy (exit 1). */
+  problems: string[];
+  /** Worth knowing, not unhealthy: lag, dead letters, error rows, a connector not deployed. */
+  notes: string[];
+  exitCode: 0 | 1;
+}
+
+export type HealthReport = HealthSections & { verdict: Verdict };
+
+export interface VerdictOptions {
+  /** Consumer exceptions younger than this make the Kafka-engine leg unhealthy. */
+  exceptionWindowSec: number;
+}
+
+const firstLine = (text: string) => text.split('\n')[0]!.trim();
+
+export function recentExceptions(c: KafkaConsumerHealth, windowSec: number): ConsumerException[] {
+  return c.exceptions.filter((e) => e.ageSec <= windowSec);
+}
+
+/**
+ * Unhealthy (exit 1): the connector or a task FAILED; a Kafka-engine consumer raised
+ * an exception within the window; the topic or the Kafka-engine table is missing.
+ * Everything else is a note: lag, DLQ records, error rows, a connector that is not
+ * deployed, a Connect worker that does not answer.
+ */
+export function verdict(s: HealthSections, opts: VerdictOptions): Verdict {
+  const problems: string[] = [];
+  const notes: string[] = [];
+
+  if (!s.topic.exists) problems.push(`topic ${s.topic.name} does not exist`);
+
+  const c = s.connect;
+  if (!c.reachable) notes.push(`Connect worker ${c.url} not usable: connector state unknown (see the connector section)`);
+  else if (c.connector.deployed === false) notes.push(`connector ${c.connector.name} not deployed`);
+  else {
+    if (c.connector.state === 'FAILED') problems.push(`connector ${c.connector.name} FAILED`);
+    const failed = c.connector.tasks.filter((t) => t.state === 'FAILED');
+    if (failed.length > 0) problems.push(`connector ${c.connector.name}: task ${failed.map((t) => t.id).join(', ')} FAILED`);
+    else if (c.connector.state && c.connector.state !== 'RUNNING') notes.push(`connector ${c.connector.name} is ${c.connector.state}`);
+    if (c.connector.state === 'RUNNING' && c.connector.tasks.length === 0) notes.push(`connector ${c.connector.name} has no tasks`);
+  }
+
+  const k = s.kafkaEngine;
+  if (!k.exists) problems.push(`Kafka-engine table ${k.table} does not exist (npm run sql:apply)`);
+  else {
+    if (k.consumers.length === 0) notes.push(`Kafka-engine table ${k.table} has no consumer in system.kafka_consumers`);
+    for (const consumer of k.consumers) {
+      const recent = recentExceptions(consumer, opts.exceptionWindowSec);
+      if (recent.length === 0) continue;
+      const newest = recent[0]!;
+      problems.push(
+        `Kafka-engine consumer ${consumer.consumerId || '(no id yet)'} of ${k.table}: ${recent.length} exception(s) in the last ${Math.round(opts.exceptionWindowSec / 60)} min, newest ${newest.ageSec} s ago: ${firstLine(newest.text)}`,
+      );
+    }
+  }
+
+  for (const g of s.lag) {
+    if (!g.committed) {
+      if (g.leg !== 'connector' || c.connector.deployed !== false) notes.push(`group ${g.group} (${g.leg}) has no committed offsets on ${s.topic.name}`);
+      continue;
+    }
+    if (g.totalLag > 0) notes.push(`group ${g.group} (${g.leg}) lags ${g.totalLag} message(s)`);
+    const skipped = g.partitions.filter((p) => p.state === 'behind-log-start');
+    if (skipped.length > 0) notes.push(`group ${g.group}: committed offsets below the log start on partition(s) ${skipped.map((p) => p.partition).join(', ')} (retention deleted unread records)`);
+  }
+
+  if (s.dlq.count > 0) notes.push(`${s.dlq.count} record(s) in the DLQ topic ${s.dlq.name}`);
+  if (s.errorsTable.count > 0) notes.push(`${s.errorsTable.count} row(s) in the errors table ${s.errorsTable.name}`);
+
+  const healthy = problems.length === 0;
+  return { healthy, problems, notes, exitCode: healthy ? 0 : 1 };
+}

@@ -1,0 +1,231 @@
+/**
+ * npm run evolve on the embedded stack, as a child process with an isolated config:
+ * v1 events land through the Kafka engine, then the rehearsal adds session_id (schema
+ * v2) to both target tables, recreates the Kafka-engine table and its views with the
+ * same consumer group, produces v2 and v1 events, and parity over the whole topic is
+ * exact. The group's committed offsets are sampled throughout: they never go back.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { clickhouseClient } from '../../src/clickhouse/client.js';
+import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
+import type { EvolveSummary } from '../../src/evolve/evolve.js';
+import { V2EventGenerator } from '../../src/evolve/produce.js';
+import { V2_SCHEMA_FILE } from '../../src/evolve/schema.js';
+import { committedOffsets } from '../../src/parity/truth.js';
+import { projectRoot } from '../../src/paths.js';
+import { produceAvro } from '../../src/produce/producer.js';
+import { Registry } from '../../src/produce/registry.js';
+import { eventually, isolatedConfig } from './helpers.js';
+
+const config = isolatedConfig('evolve');
+const db = config.clickhouse.database;
+const group = config.clickhouseKafka.consumerGroup;
+const env = {
+  ...process.env,
+  CLICKHOUSE_DATABASE: db,
+  KIT_TOPIC: config.topic,
+  KIT_KAFKA_ENGINE_GROUP: group,
+  KIT_CONNECTOR_NAME: `it-${db}`,
+};
+const V1_EVENTS = 600;
+const V2_EVENTS = 300;
+const V1_AFTER = 20;
+const V2_SEED = 9;
+
+let ch: ClickHouseClient;
+let admin: Admin;
+
+/** The Kafka engine group's committed offsets, sampled every 250 ms from before the first evolve to the end. */
+const samples: Map<number, bigint>[] = [];
+let sampling = true;
+let sampler: Promise<void>;
+
+function evolveRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/evolve.ts', ...args], { cwd: projectRoot, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+}
+
+async function evolveJson(...args: string[]): Promise<{ code: number; summary: EvolveSummary; stderr: string }> {
+  const out = await evolveRun(['--json', '--require', 'any', ...args]);
+  try {
+    return { code: out.code, summary: JSON.parse(out.stdout) as EvolveSummary, stderr: out.stderr };
+  } catch {
+    throw new Error(`evolve printed no JSON (exit ${out.code}):\n${out.stdout}\n${out.stderr}`);
+  }
+}
+
+async function rows<T>(query: string): Promise<T[]> {
+  const rs = await ch.query({ query, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+  return rs.json<T>();
+}
+
+const step = (s: EvolveSummary, name: string) => s.steps.find((x) => x.step === name)!;
+const engineLeg = (s: EvolveSummary) => s.parity!.legs.find((l) => l.leg === 'kafka_engine')!;
+
+beforeAll(async () => {
+  ch = clickhouseClient(config, 'admin');
+  admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: config.topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+  await applySql(ch, loadSqlFiles(templateValues(config)));
+  await produceAvro({
+    brokers: config.kafka.brokers,
+    registryUrl: config.registry.url,
+    topic: config.topic,
+    partitions: 3,
+    count: V1_EVENTS,
+    rate: 0,
+    batchSize: 200,
+    seed: 7,
+    poison: 1,
+    compression: 'none',
+  });
+  const ends = await admin.fetchTopicOffsets(config.topic);
+  await eventually(
+    'the v1 events landed and were committed',
+    () => committedOffsets(admin, group, config.topic),
+    (c) => c !== undefined && ends.every((e) => c.get(e.partition) === BigInt(e.high)),
+    90_000,
+  );
+  sampler = (async () => {
+    while (sampling) {
+      const c = await committedOffsets(admin, group, config.topic).catch(() => undefined);
+      if (c) samples.push(c);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+});
+
+afterAll(async () => {
+  sampling = false;
+  await sampler;
+  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
+  if (admin) {
+    if ((await admin.listTopics()).includes(config.topic)) await admin.deleteTopics({ topics: [config.topic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+  await ch?.close();
+});
+
+describe('npm run evolve', () => {
+  it('--dry-run prints the plan and its SQL and changes nothing', async () => {
+    const { code, summary } = await evolveJson('--dry-run');
+    expect(code).toBe(0);
+    expect(summary.added).toEqual([{ name: 'session_id', column: 'Nullable(String) DEFAULT NULL' }]);
+    expect(summary.steps.map((s) => [s.step, s.status])).toEqual([
+      ['compatibility', 'done'],
+      ['columns', 'planned'],
+      ['kafka engine', 'planned'],
+      ['connector', 'skipped'],
+      ['produce', 'planned'],
+      ['parity', 'planned'],
+    ]);
+    expect(step(summary, 'columns').sql).toContain(`ALTER TABLE ${db}.events_kafka ADD COLUMN IF NOT EXISTS session_id Nullable(String) DEFAULT NULL AFTER referrer`);
+    expect(step(summary, 'kafka engine').sql).toContain(`DROP TABLE IF EXISTS ${db}.events_kafka_queue SYNC`);
+    expect(step(summary, 'kafka engine').sql.join('\n')).toContain(`kafka_group_name = '${group}'`);
+    const cols = await rows<{ n: number }>(`SELECT count() AS n FROM system.columns WHERE database = '${db}' AND name = 'session_id'`);
+    expect(cols[0]!.n).toBe(0);
+  });
+
+  it('evolves both legs without losing or re-reading an offset; v2 rows carry session_id, v1 rows the default', async () => {
+    const { code, summary, stderr } = await evolveJson('--count', String(V2_EVENTS), '--v1-after', String(V1_AFTER), '--seed', String(V2_SEED), '--timeout', '150');
+    expect(code, `${stderr}\n${JSON.stringify(summary.parity?.reasons)}`).toBe(0);
+    expect(summary.steps.map((s) => [s.step, s.status])).toEqual([
+      ['compatibility', 'done'],
+      ['columns', 'done'],
+      ['kafka engine', 'done'],
+      ['connector', 'skipped'],
+      ['produce', 'done'],
+      ['parity', 'done'],
+    ]);
+    expect(step(summary, 'connector').detail).toBe(`it-${db} not deployed`);
+    // The recreate kept the group's committed offsets as they were.
+    expect(summary.offsets.before).toBeDefined();
+    expect(summary.offsets.after).toEqual(summary.offsets.before);
+
+    // Parity over the whole topic: v1 before, v2 and v1 after; exact, no duplicates.
+    expect(summary.parity!.exact).toBe(true);
+    expect(summary.parity!.source).toBe('topic');
+    expect(engineLeg(summary).totals).toMatchObject({
+      expected: V1_EVENTS + 1 + V2_EVENTS + V1_AFTER,
+      landed: V1_EVENTS + V2_EVENTS + V1_AFTER,
+      errorRows: 1,
+      missing: 0,
+      duplicates: 0,
+    });
+
+    // v2 rows: exactly the generator's session ids. v1 rows, before and after the change: NULL.
+    const v2 = await rows<{ id: string; session_id: string | null }>(`SELECT id, session_id FROM ${db}.events_kafka WHERE version = 2 ORDER BY id`);
+    const expected = new V2EventGenerator(V2_SEED).take(V2_EVENTS).map((e) => ({ id: e.id, session_id: e.session_id })).sort((a, b) => a.id.localeCompare(b.id));
+    expect(v2).toEqual(expected);
+    expect(v2.filter((r) => r.session_id !== null).length).toBeGreaterThan(V2_EVENTS / 2);
+    const [v1] = await rows<{ n: number; nulls: number }>(`SELECT count() AS n, countIf(session_id IS NULL) AS nulls FROM ${db}.events_kafka WHERE version = 1`);
+    expect(v1).toEqual({ n: V1_EVENTS + V1_AFTER, nulls: V1_EVENTS + V1_AFTER });
+    // The v1 events produced after the change decoded (not error rows) with the default.
+    const after = summary.produced.v1After!;
+    const where = after.partitions.map((p) => `(_partition = ${p.partition} AND _offset BETWEEN ${p.firstOffset} AND ${p.lastOffset})`).join(' OR ');
+    const [late] = await rows<{ n: number; nulls: number }>(`SELECT count() AS n, countIf(session_id IS NULL) AS nulls FROM ${db}.events_kafka WHERE ${where}`);
+    expect(late).toEqual({ n: V1_AFTER, nulls: V1_AFTER });
+
+    // Both target tables have the column with the Avro default, the view selects it; the Kafka table reads with the same group.
+    const cols = await rows<{ table: string; type: string; default_expression: string }>(
+      `SELECT table, type, default_expression FROM system.columns WHERE database = '${db}' AND name = 'session_id' ORDER BY table`,
+    );
+    expect(cols).toEqual([
+      { table: 'events_connect', type: 'Nullable(String)', default_expression: 'NULL' },
+      { table: 'events_kafka', type: 'Nullable(String)', default_expression: 'NULL' },
+      { table: 'events_kafka_mv', type: 'Nullable(String)', default_expression: '' },
+      { table: 'events_kafka_queue', type: 'Nullable(String)', default_expression: '' },
+    ]);
+    const [queue] = await rows<{ q: string }>(`SELECT create_table_query AS q FROM system.tables WHERE database = '${db}' AND name = 'events_kafka_queue'`);
+    expect(queue!.q).toContain(`kafka_group_name = '${group}'`);
+    expect(queue!.q).toContain('input_format_avro_allow_missing_fields = 1');
+  });
+
+  it('is harmless when run again: nothing recreated, new v2 events land once', async () => {
+    const consumerBefore = await rows<{ id: string }>(`SELECT consumer_id AS id FROM system.kafka_consumers WHERE database = '${db}'`);
+    const { code, summary } = await evolveJson('--count', '50', '--v1-after', '0', '--seed', '10', '--timeout', '120');
+    expect(code).toBe(0);
+    expect(step(summary, 'columns')).toMatchObject({ status: 'skipped', detail: 'already done', sql: [] });
+    expect(step(summary, 'kafka engine')).toMatchObject({ status: 'skipped', detail: 'already done', sql: [] });
+    expect(engineLeg(summary).totals).toMatchObject({ expected: V1_EVENTS + 1 + V2_EVENTS + V1_AFTER + 50, missing: 0, duplicates: 0 });
+    expect(summary.parity!.exact).toBe(true);
+    const consumerAfter = await rows<{ id: string }>(`SELECT consumer_id AS id FROM system.kafka_consumers WHERE database = '${db}'`);
+    expect(consumerAfter).toEqual(consumerBefore);
+  });
+
+  it('refuses an incompatible v3 with exit 2 and the registry\'s reason, changing nothing', async () => {
+    const v3 = JSON.parse(readFileSync(V2_SCHEMA_FILE, 'utf8')) as { fields: { name: string; type: unknown }[] };
+    v3.fields.find((f) => f.name === 'version')!.type = 'string';
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kit-evolve-')), 'user_event.v3.avsc');
+    writeFileSync(file, JSON.stringify(v3));
+    const registry = new Registry(config.registry.url);
+    const before = await registry.latestVersion(`${config.topic}-value`);
+    const out = await evolveRun(['--schema', file]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/refused: the schema is not compatible with the latest version of subject/);
+    expect(out.stderr).toMatch(/STRING not compatible with writer type: INT|incompatible/i);
+    expect(await registry.latestVersion(`${config.topic}-value`)).toEqual(before);
+  });
+
+  it("never moved the Kafka engine group's committed offsets backwards", async () => {
+    sampling = false;
+    await sampler;
+    expect(samples.length).toBeGreaterThan(20);
+    for (let i = 1; i < samples.length; i++) {
+      for (const [p, o] of samples[i - 1]!) expect(samples[i]!.get(p)! >= o, `partition ${p}: ${o} then ${samples[i]!.get(p)}`).toBe(true);
+    }
+    const ends = await admin.fetchTopicOffsets(config.topic);
+    expect(Object.fromEntries(samples.at(-1)!)).toEqual(Object.fromEntries(ends.map((e) => [e.partition, BigInt(e.high)])));
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { groupLag } from '../../src/health/lag.js';
+import { verdict, type HealthSections, type KafkaConsumerHealth } from '../../src/health/model.js';
+
+const WINDOW = { exceptionWindowSec: 300 };
+
+function consumer(ages: number[] = []): KafkaConsumerHealth {
+  return {
+    consumerId: 'ClickHouse-host-kit-events_kafka_queue-1',
+    assignments: [{ topic: 't', partition: 0, currentOffset: '10' }],
+    numMessagesRead: 10,
+    numCommits: 1,
+    lastPollTime: '2026-01-01T00:00:00Z',
+    lastCommitTime: '2026-01-01T00:00:00Z',
+    isCurrentlyUsed: true,
+    dependencies: [['kit.events_kafka_mv', 'kit.events_kafka']],
+    exceptions: ages.map((ageSec) => ({ time: '2026-01-01T00:00:00Z', ageSec, text: `Broker: Unknown topic or partition\n0. ? @ 0x1` })),
+  };
+}
+
+/** A healthy kit: both groups caught up, connector RUNNING, one consumer without exceptions. */
+function sections(over: Partial<HealthSections> = {}): HealthSections {
+  const ends = [{ partition: 0, logStart: 0n, end: 10n }];
+  return {
+    at: '2026-01-01T00:00:00Z',
+    topic: { name: 't', exists: true, partitions: 1, messages: 10 },
+    lag: [groupLag('connector', 'connect-sink', ends, new Map([[0, 10n]])), groupLag('kafka_engine', 'ch', ends, new Map([[0, 10n]]))],
+    connect: { url: 'http://w', reachable: true, version: '4.1', connector: { name: 'sink', deployed: true, state: 'RUNNING', worker: 'w:8083', tasks: [{ id: 0, state: 'RUNNING', worker: 'w:8083' }], traces: [] } },
+    kafkaEngine: { table: 'kit.events_kafka_queue', exists: true, consumers: [consumer()] },
+    dlq: { name: 't-dlq', exists: false, count: 0 },
+    errorsTable: { name: 'kit.events_kafka_errors', exists: true, count: 0 },
+    ...over,
+  };
+}
+
+const running = (tasks: string[], state = 'RUNNING'): HealthSections['connect'] => ({
+  url: 'http://w',
+  reachable: true,
+  version: '4.1',
+  connector: { name: 'sink', deployed: true, state, worker: 'w', tasks: tasks.map((s, id) => ({ id, state: s, worker: 'w' })), traces: [] },
+});
+
+describe('verdict', () => {
+  it('is healthy with exit 0 when nothing is wrong, with no notes', () => {
+    expect(verdict(sections(), WINDOW)).toEqual({ healthy: true, problems: [], notes: [], exitCode: 0 });
+  });
+
+  it('is unhealthy on a FAILED task or connector', () => {
+    const task = verdict(sections({ connect: running(['RUNNING', 'FAILED']) }), WINDOW);
+    expect(task).toMatchObject({ healthy: false, exitCode: 1 });
+    expect(task.problems).toEqual(['connector sink: task 1 FAILED']);
+    const conn = verdict(sections({ connect: running([], 'FAILED') }), WINDOW);
+    expect(conn.problems).toContain('connector sink FAILED');
+  });
+
+  it('is unhealthy on a consumer exception inside the window only', () => {
+    const recent = verdict(sections({ kafkaEngine: { table: 'k', exists: true, consumers: [consumer([30, 900])] } }), WINDOW);
+    expect(recent.exitCode).toBe(1);
+    expect(recent.problems[0]).toMatch(/1 exception\(s\) in the last 5 min, newest 30 s ago: Broker: Unknown topic or partition$/);
+    const old = verdict(sections({ kafkaEngine: { table: 'k', exists: true, consumers: [consumer([301, 900])] } }), WINDOW);
+    expect(old).toMatchObject({ healthy: true, exitCode: 0 });
+  });
+
+  it('keeps lag, dead letters and error rows as notes: healthy', () => {
+    const ends = [{ partition: 0, logStart: 0n, end: 10n }];
+    const v = verdict(
+      sections({
+        lag: [groupLag('connector', 'connect-sink', ends, new Map([[0, 4n]])), groupLag('kafka_engine', 'ch', ends, new Map([[0, 10n]]))],
+        dlq: { name: 't-dlq', exists: true, count: 2 },
+        errorsTable: { name: 'e', exists: true, count: 1 },
+      }),
+      WINDOW,
+    );
+    expect(v.healthy).toBe(true);
+    expect(v.notes).toEqual(['group connect-sink (connector) lags 6 message(s)', '2 record(s) in the DLQ topic t-dlq', '1 row(s) in the errors table e']);
+  });
+
+  it('says "not deployed" without complaining about the connector group, and survives an unreachable worker', () => {
+    const notDeployed = sections({
+      connect: { url: 'http://w', reachable: true, version: '4.1', connector: { name: 'sink', deployed: false, tasks: [], traces: [] } },
+      lag: [groupLag('connector', 'connect-sink', [{ partition: 0, logStart: 0n, end: 10n }], undefined), sections().lag[1]!],
+    });
+    expect(verdict(notDeployed, WINDOW)).toEqual({ healthy: true, problems: [], notes: ['connector sink not deployed'], exitCode: 0 });
+
+    const down = verdict(sections({ connect: { url: 'http://w', reachable: false, error: 'ECONNREFUSED', connector: { name: 'sink', tasks: [], traces: [] } } }), WINDOW);
+    expect(down).toMatchObject({ healthy: true, exitCode: 0 });
+    expect(down.notes[0]).toMatch(/Connect worker http:\/\/w not usable/);
+  });
+
+  it('is unhealthy when the topic or the Kafka-engine table is missing; a PAUSED connector is a note', () => {
+    expect(verdict(sections({ topic: { name: 't', exists: false, partitions: 0, messages: 0 } }), WINDOW).problems).toEqual(['topic t does not exist']);
+    expect(verdict(sections({ kafkaEngine: { table: 'kit.q', exists: false, consumers: [] } }), WINDOW).problems[0]).toMatch(/kit\.q does not exist/);
+    const paused = verdict(sections({ connect: running(['PAUSED'], 'PAUSED') }), WINDOW);
+    expect(paused).toMatchObject({ healthy: true, notes: ['connector sink is PAUSED'] });
+  });
+});
