@@ -22,21 +22,9 @@ SETTINGS
     kafka_num_consumers = 1,
     kafka_flush_interval_ms = 1000;
 
--- The Kafka engine's target: same columns as the connector's table, same lineage.
-CREATE TABLE IF NOT EXISTS {{database}}.events_kafka
-(
-    id          String,
-    user_id     String,
-    action      LowCardinality(String),
-    event_time  DateTime64(3, 'UTC'),
-    version     Int32,
-    referrer    Nullable(String),
-    _topic      LowCardinality(String),
-    _partition  Int32,
-    _offset     Int64
-)
-ENGINE = MergeTree
-ORDER BY (_topic, _partition, _offset);
+-- The Kafka engine's target: the connector's table's columns, lineage and ordering,
+-- by construction, so the two legs compare column for column.
+CREATE TABLE IF NOT EXISTS {{database}}.events_kafka AS {{database}}.events_connect;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.events_kafka_mv TO {{database}}.events_kafka AS
 SELECT

@@ -139,20 +139,22 @@ export class EmbeddedStack {
     return results.map((r) => (r as PromiseFulfilledResult<ServiceStatus>).value);
   }
 
-  private async startService(service: ServiceDef, ctx: StackContext): Promise<ServiceStatus> {
-    const status = (startedMs?: number): ServiceStatus => {
-      const record = this.processes.alive(service.name);
-      return {
-        name: service.name,
-        title: service.title,
-        endpoint: service.endpoint,
-        pid: record?.pid,
-        running: record !== undefined,
-        ready: true,
-        log: this.processes.logFile(service.name),
-        startedMs,
-      };
+  private serviceStatus(service: ServiceDef, ready: boolean, startedMs?: number): ServiceStatus {
+    const record = this.processes.alive(service.name);
+    return {
+      name: service.name,
+      title: service.title,
+      endpoint: service.endpoint,
+      pid: record?.pid,
+      running: record !== undefined,
+      ready,
+      log: this.processes.logFile(service.name),
+      startedMs,
     };
+  }
+
+  private async startService(service: ServiceDef, ctx: StackContext): Promise<ServiceStatus> {
+    const status = (startedMs?: number) => this.serviceStatus(service, true, startedMs);
     if (this.processes.alive(service.name)) {
       if (await service.ready(ctx)) {
         await service.afterReady?.(ctx);
@@ -209,18 +211,9 @@ export class EmbeddedStack {
   async status(): Promise<StackStatus> {
     const ctx = this.context();
     const services = await Promise.all(
-      SERVICES.map(async (service): Promise<ServiceStatus> => {
-        const record = this.processes.alive(service.name);
-        return {
-          name: service.name,
-          title: service.title,
-          endpoint: service.endpoint,
-          pid: record?.pid,
-          running: record !== undefined,
-          ready: record !== undefined && (await service.ready(ctx)),
-          log: this.processes.logFile(service.name),
-        };
-      }),
+      SERVICES.map(async (service) =>
+        this.serviceStatus(service, this.processes.alive(service.name) !== undefined && (await service.ready(ctx))),
+      ),
     );
     return {
       services,
