@@ -10,7 +10,7 @@ const program = command('produce:avro', 'Produce deterministic Avro user events 
   .option('--count <n>', 'events to send', int('--count', 0))
   .option('--duration <seconds>', 'send for this long instead of a count', int('--duration', 1))
   .option('--rate <events/s>', 'events per second; 0 = as fast as possible', int('--rate', 0), 0)
-  .option('--batch-size <n>', 'events per produce request', int('--batch-size', 1), 1000)
+  .option('--batch-size <n>', 'events per batch (split into one produce request per lane)', int('--batch-size', 1), 1500)
   .option('--partitions <n>', 'partitions when the topic is created', int('--partitions', 1), 3)
   .option('--seed <n>', 'generator seed: the same seed sends the same events', int('--seed', 0), 1)
   .option('--poison <n>', 'also send N messages that are not valid for the subject', int('--poison', 0), 0)

@@ -255,7 +255,7 @@ export async function evolve(ctx: EvolveContext, opts: EvolveOptions): Promise<E
 
   // 5. v2 events, then v1 events from a producer that was not upgraded
   await step('produce', [], `register v2, ${opts.count} v2 events, then ${opts.v1After} v1 events (seed ${opts.seed})`, async () => {
-    summary.produced.v2 = await produceV2({ brokers: config.kafka.brokers, registryUrl: config.registry.url, topic: config.topic, schema, count: opts.count, seed: opts.seed });
+    summary.produced.v2 = await produceV2({ brokers: config.kafka.brokers, registryUrl: config.registry.url, topic: config.topic, schemaFile: opts.schemaFile, count: opts.count, seed: opts.seed });
     if (opts.v1After > 0) {
       const v1 = await produceAvro({
         brokers: config.kafka.brokers,

@@ -2,13 +2,21 @@
  * Produces the kit's Avro user events to a topic through the schema registry:
  * deterministic (a seed), idempotent (acks=all), and accounted per partition so
  * `verify:parity` can check exactly the offsets of one run.
+ *
+ * For throughput (bench/produce.ts) this thread generates the events and encodes
+ * them into one buffer per lane and batch (wire.ts), and each lane's worker thread
+ * sends its batches with its own idempotent producer (lanes.ts); the next batches
+ * are encoded while earlier ones are on the wire.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type PartitionMetadata } from 'kafkajs';
 import { UsageError } from '../cli.js';
 import { EventGenerator, readSchema, SCHEMA_FILE, type UserEvent } from './events.js';
+import { Lane, laneCount, laneOf, PIPELINE_DEPTH } from './lanes.js';
+import { keyedPartitioner } from './partitioner.js';
 import { Registry } from './registry.js';
+import { LaneBatchWriter, type AvroWriter } from './wire.js';
 
 export interface ProduceOptions {
   brokers: string[];
@@ -27,8 +35,15 @@ export interface ProduceOptions {
   poison: number;
   compression: 'none' | 'gzip';
   schemaFile?: string;
+  /** The events to send, from the seed: the kit's v1 EventGenerator unless given (e.g. v2 events for a schema evolution). */
+  events?: (seed: number) => EventSource;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+}
+
+/** Deterministic events keyed by `user_id`. */
+export interface EventSource {
+  next(): UserEvent;
 }
 
 export interface Progress {
@@ -101,7 +116,7 @@ export async function produceAvro(opts: ProduceOptions): Promise<ProduceSummary>
   } catch (e) {
     throw new UsageError(`the Kafka broker at ${opts.brokers.join(',')} is unreachable (${(e as Error).message}); check KAFKA_BOOTSTRAP_SERVERS and that the stack is up`);
   }
-  let producer: Producer | undefined;
+  const lanes: Lane[] = [];
   try {
     const topicCreated = await admin.createTopics({
       topics: [{ topic: opts.topic, numPartitions: opts.partitions, replicationFactor: 1 }],
@@ -111,29 +126,61 @@ export async function produceAvro(opts: ProduceOptions): Promise<ProduceSummary>
     const partitionMetadata: PartitionMetadata[] = meta.topics[0]!.partitions;
 
     const { id: schemaId } = await registry.registerChecked(subject, schema);
+    // The registry client's cached avsc Type for the id: the schema as the registry serves it.
+    const type = (await registry.client.getSchema(schemaId)) as unknown as AvroWriter;
 
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await producer.connect();
-    return await sendAll(opts, { producer, registry, schemaId, subject, partitionMetadata, topicCreated });
+    const runId = randomUUID();
+    const started = await Promise.allSettled(
+      Array.from({ length: laneCount(partitionMetadata.length) }, (_, i) =>
+        Lane.start(i, {
+          clientId: `kit-produce-avro-${i}`,
+          brokers: opts.brokers,
+          topic: opts.topic,
+          runId,
+          runIdHeader: RUN_ID_HEADER,
+          producedAtHeader: PRODUCED_AT_HEADER,
+          compression: opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        }),
+      ),
+    );
+    for (const s of started) if (s.status === 'fulfilled') lanes.push(s.value);
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+
+    return await sendAll(opts, { lanes, registry, type, runId, schemaId, subject, partitionMetadata, topicCreated });
   } finally {
-    await producer?.disconnect().catch(() => undefined);
+    await Promise.all(lanes.map((l) => l.close()));
     await admin.disconnect().catch(() => undefined);
   }
 }
 
 interface SendContext {
-  producer: Producer;
+  lanes: Lane[];
   registry: Registry;
+  type: AvroWriter;
+  runId: string;
   schemaId: number;
   subject: string;
   partitionMetadata: PartitionMetadata[];
   topicCreated: boolean;
 }
 
+/** What the main thread keeps of a batch it handed to the lanes. */
+interface Batch {
+  events: number;
+  poison: number;
+  bytes: number;
+  /** Messages per partition in this batch. */
+  counts: Map<number, number>;
+  /** Per poison message: its poison index, partition and position among the batch's messages of that partition. */
+  poisonAt: { index: number; partition: number; position: number }[];
+  acked: Promise<void>;
+}
+
 async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceSummary> {
-  const runId = randomUUID();
-  const generator = new EventGenerator(opts.seed);
-  const partitioner = Partitioners.DefaultPartitioner();
+  const { runId, lanes, type, schemaId } = ctx;
+  const generator = (opts.events ?? ((seed: number) => new EventGenerator(seed)))(opts.seed);
+  const partitionOf = keyedPartitioner(opts.topic, ctx.partitionMetadata);
   const target = opts.count;
   // Without a count (a --duration run), poison goes among the first thousand events per poison message.
   const poisonAt = poisonSlots(target ?? opts.poison * 1000, opts.poison);
@@ -141,66 +188,102 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
   const poisonOffsets: { partition: number; offset: string }[] = [];
   const started = Date.now();
   const deadline = opts.durationSec ? started + opts.durationSec * 1000 : Infinity;
-  let events = 0;
+  let prepared = 0; // events handed to the lanes
+  let poisonPrepared = 0;
+  let events = 0; // events acknowledged
   let poisonSent = 0;
   let bytes = 0;
+  let avgBytes = 128;
 
   const done = () =>
-    (target !== undefined && events >= target) || Date.now() >= deadline || opts.signal?.aborted === true;
+    (target !== undefined && prepared >= target) || Date.now() >= deadline || opts.signal?.aborted === true;
 
-  while (!done()) {
-    const size = Math.min(opts.batchSize, target !== undefined ? target - events : opts.batchSize);
-    const batch: { event?: UserEvent; poison?: number }[] = [];
-    let poisonIndex = poisonSent;
+  /** Generates and encodes one batch into per-lane buffers and hands them to the lanes. */
+  const dispatch = async (size: number): Promise<Batch> => {
+    const perLane = Math.ceil((size + opts.poison) / lanes.length) + 16;
+    const writers = lanes.map(() => new LaneBatchWriter(Math.ceil(perLane * avgBytes * 1.25), perLane));
+    const batch: Omit<Batch, 'acked'> = { events: size, poison: 0, bytes: 0, counts: new Map(), poisonAt: [] };
+    const position = (partition: number) => {
+      const n = batch.counts.get(partition) ?? 0;
+      batch.counts.set(partition, n + 1);
+      return n;
+    };
     for (let i = 0; i < size; i++) {
-      if (poisonIndex < opts.poison && poisonAt.has(events + i)) batch.push({ poison: poisonIndex++ });
-      batch.push({ event: generator.next() });
+      if (poisonPrepared < opts.poison && poisonAt.has(prepared + i)) {
+        const index = poisonPrepared++;
+        const { partition, key } = partitionOf(`poison-${index}`);
+        batch.poisonAt.push({ index, partition, position: position(partition) });
+        batch.bytes += key.length + writers[laneOf(partition, lanes.length)]!.add(partition, key, poisonValue(index));
+        batch.poison++;
+      }
+      const event = generator.next();
+      const { partition, key } = partitionOf(event.user_id);
+      position(partition);
+      const writer = writers[laneOf(partition, lanes.length)]!;
+      try {
+        batch.bytes += key.length + writer.addAvro(partition, key, type, schemaId, event);
+      } catch {
+        // Not valid for the schema: the registry client's encode says where (ConfluentSchemaRegistryValidationError).
+        await ctx.registry.encode(schemaId, event);
+        throw new Error(`event ${prepared + i} could not be encoded`);
+      }
     }
+    avgBytes = Math.max(32, batch.bytes / Math.max(1, size + batch.poison) + 8);
     const producedAt = new Date().toISOString();
-    const messages: Message[] = await Promise.all(
-      batch.map(async (item) => {
-        const key = item.event ? item.event.user_id : `poison-${item.poison}`;
-        const value = item.event ? await ctx.registry.encode(ctx.schemaId, item.event) : poisonValue(item.poison!);
-        const message: Message = { key, value, headers: { [RUN_ID_HEADER]: runId, [PRODUCED_AT_HEADER]: producedAt } };
-        message.partition = partitioner({ topic: opts.topic, partitionMetadata: ctx.partitionMetadata, message });
-        return message;
-      }),
-    );
-    const results = await ctx.producer.send({
-      topic: opts.topic,
-      messages,
-      acks: -1,
-      compression: opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+    const sends = writers.map((w, lane) => (w.count === 0 ? undefined : lanes[lane]!.send(w, producedAt)));
+    const acked = Promise.all(sends).then((perLane) => {
+      // One record batch per partition per request: offsets run from baseOffset in message order.
+      const base = new Map<number, bigint>();
+      for (const results of perLane) for (const r of results ?? []) base.set(r.partition, BigInt(r.baseOffset ?? '0'));
+      for (const [p, n] of batch.counts) {
+        const first = base.get(p)!;
+        const last = first + BigInt(n - 1);
+        const r = ranges.get(p);
+        ranges.set(p, r ? { first: r.first, last, messages: r.messages + n } : { first, last, messages: n });
+      }
+      for (const at of batch.poisonAt) poisonOffsets[at.index] = { partition: at.partition, offset: (base.get(at.partition)! + BigInt(at.position)).toString() };
     });
+    // Settled below, in order; a rejection here is not an unhandled one.
+    acked.catch(() => undefined);
+    return { ...batch, acked };
+  };
 
-    // One record batch per partition per request: offsets run from baseOffset in message order.
-    const perPartition = new Map<number, number>();
-    const base = new Map(results.map((r) => [r.partition, BigInt(r.baseOffset ?? '0')]));
-    for (const [i, m] of messages.entries()) {
-      const p = m.partition!;
-      const n = perPartition.get(p) ?? 0;
-      perPartition.set(p, n + 1);
-      const offset = base.get(p)! + BigInt(n);
-      const item = batch[i]!;
-      if (item.poison !== undefined) poisonOffsets.push({ partition: p, offset: offset.toString() });
-      bytes += (m.value as Buffer).length + Buffer.byteLength(m.key as string);
+  const inFlight: Batch[] = [];
+  let failure: unknown;
+  const settleOldest = async () => {
+    const batch = inFlight.shift()!;
+    try {
+      await batch.acked;
+    } catch (e) {
+      failure ??= e;
+      return;
     }
-    for (const [p, n] of perPartition) {
-      const first = base.get(p)!;
-      const last = first + BigInt(n - 1);
-      const r = ranges.get(p);
-      ranges.set(p, r ? { first: r.first, last, messages: r.messages + n } : { first, last, messages: n });
-    }
-    events += size;
-    poisonSent = poisonIndex;
+    if (failure !== undefined) return;
+    events += batch.events;
+    poisonSent += batch.poison;
+    bytes += batch.bytes;
     opts.onProgress?.({ sent: events, target, elapsedMs: Date.now() - started });
+  };
 
-    if (opts.rate > 0) {
-      const due = started + (events / opts.rate) * 1000;
-      const wait = due - Date.now();
-      if (wait > 0) await sleep(Math.min(wait, Math.max(0, deadline - Date.now())), undefined, { signal: opts.signal }).catch(() => undefined);
+  try {
+    while (failure === undefined && !done()) {
+      const size = Math.min(opts.batchSize, target !== undefined ? target - prepared : opts.batchSize);
+      inFlight.push(await dispatch(size));
+      prepared += size;
+      // Generate the next batch while this one is on the wire; wait only when the pipeline is full.
+      while (inFlight.length >= PIPELINE_DEPTH) await settleOldest();
+
+      if (opts.rate > 0) {
+        const due = started + (prepared / opts.rate) * 1000;
+        const wait = due - Date.now();
+        if (wait > 0) await sleep(Math.min(wait, Math.max(0, deadline - Date.now())), undefined, { signal: opts.signal }).catch(() => undefined);
+      }
     }
+  } finally {
+    // Whatever was handed to the lanes is flushed and accounted before the summary (or the error).
+    while (inFlight.length > 0) await settleOldest();
   }
+  if (failure !== undefined) throw failure;
 
   const elapsedMs = Date.now() - started;
   const seconds = Math.max(elapsedMs, 1) / 1000;
@@ -208,7 +291,7 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
     runId,
     topic: opts.topic,
     subject: ctx.subject,
-    schemaId: ctx.schemaId,
+    schemaId,
     seed: opts.seed,
     events,
     poison: poisonSent,
