@@ -7,8 +7,12 @@
  */
 const { parentPort, workerData: w } = require('node:worker_threads');
 const { Kafka, logLevel } = require('kafkajs');
-const kafka = new Kafka({ clientId: w.clientId, brokers: w.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry: { retries: 3, initialRetryTime: 200 } });
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+// Reconnects and retries ride out a broker restart or a leader change (about two
+// minutes at most); the idempotent producer's sequence numbers make a retried batch
+// land once. The main thread has already checked the broker answers.
+const retry = { retries: 30, initialRetryTime: 300, maxRetryTime: 5000 };
+const kafka = new Kafka({ clientId: w.clientId, brokers: w.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry });
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry });
 const runId = Buffer.from(w.runId);
 const describe = (e) => ({ name: (e && e.name) || 'Error', message: (e && e.message) || String(e) });
 let failed;

@@ -33,6 +33,8 @@ async function streamWith(fault: () => Promise<void>, { count = 6000, rate = 150
     poison,
     compression: 'none',
   });
+  // Observed now, awaited below: a failure during the fault is the test's result, not an unhandled rejection.
+  sending.catch(() => undefined);
   await new Promise((r) => setTimeout(r, after));
   await fault();
   return sending;
