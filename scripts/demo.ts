@@ -4,7 +4,7 @@ import { clickhouseClient } from '../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { loadConfig } from '../src/config.js';
 import { renderReport } from '../src/parity/report.js';
-import { connectAdmin, kafkaAdmin } from '../src/parity/truth.js';
+import { connectAdmin, ensureTopic, kafkaClient } from '../src/kafka.js';
 import { connectorDeployed, legsFromConfig, verifyParity } from '../src/parity/verify.js';
 import { produceAvro } from '../src/produce/producer.js';
 import { probeDocker } from '../src/stack/docker.js';
@@ -37,6 +37,7 @@ await run(program, async () => {
 
   const config = loadConfig();
   say(`sql:apply to ${config.clickhouse.url}`);
+  await ensureTopic(config.kafka.brokers, config.topic, 3);
   const admin = clickhouseClient(config, 'admin');
   try {
     const applied = await applySql(admin, loadSqlFiles(templateValues(config)));
@@ -79,7 +80,7 @@ await run(program, async () => {
   say('verify:parity --wait (this run)');
   const legs = legsFromConfig(config);
   const ch = clickhouseClient(config, 'reader');
-  const kafka = kafkaAdmin(config.kafka.brokers);
+  const kafka = kafkaClient(config.kafka.brokers);
   const kadmin = await connectAdmin(kafka, config.kafka.brokers);
   try {
     const report = await verifyParity(ch, kafka, kadmin, {

@@ -7,7 +7,7 @@ import { evolve, type EvolveSummary } from '../src/evolve/evolve.js';
 import { V2_SCHEMA_FILE } from '../src/evolve/schema.js';
 import { pingClickHouse } from '../src/health/collect.js';
 import { renderReport } from '../src/parity/report.js';
-import { connectAdmin, kafkaAdmin } from '../src/parity/truth.js';
+import { connectAdmin, kafkaClient } from '../src/kafka.js';
 import { connectorDeployed } from '../src/parity/verify.js';
 
 const program = command(
@@ -41,7 +41,7 @@ await run(program, async () => {
   }>();
   const config = loadConfig();
   const ch = clickhouseClient(config, 'admin');
-  const kafka = kafkaAdmin(config.kafka.brokers);
+  const kafka = kafkaClient(config.kafka.brokers);
   try {
     await pingClickHouse(ch, config);
     const admin = await connectAdmin(kafka, config.kafka.brokers);

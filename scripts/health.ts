@@ -5,7 +5,7 @@ import { clickhouseClient } from '../src/clickhouse/client.js';
 import { loadConfig } from '../src/config.js';
 import { collectHealth, healthConnectClient, pingClickHouse, type HealthContext } from '../src/health/collect.js';
 import { renderHealth } from '../src/health/render.js';
-import { connectAdmin, kafkaAdmin } from '../src/parity/truth.js';
+import { connectAdmin, kafkaClient } from '../src/kafka.js';
 
 const program = command(
   'health',
@@ -21,7 +21,7 @@ await run(program, async () => {
   const config = loadConfig();
   const windowSec = o.exceptionsWindow * 60;
   const ch = clickhouseClient(config, 'reader');
-  const kafka = kafkaAdmin(config.kafka.brokers);
+  const kafka = kafkaClient(config.kafka.brokers);
   try {
     await pingClickHouse(ch, config);
   } catch (e) {

@@ -4,7 +4,8 @@ import { command, int, printJson, run, UsageError } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
 import { loadConfig } from '../src/config.js';
 import { renderReport } from '../src/parity/report.js';
-import { connectAdmin, kafkaAdmin, RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
+import { connectAdmin, kafkaClient } from '../src/kafka.js';
+import { RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
 import { connectorDeployed, legsFromConfig, verifyParity } from '../src/parity/verify.js';
 
 const program = command('verify:parity', 'Prove, per partition and offset, what each pipeline (ClickHouse sink connector, Kafka engine) landed against the topic and against each other. Exit 0 when exact, 1 on a difference, 2 on bad input or an unreachable service.')
@@ -50,7 +51,7 @@ await run(program, async () => {
   const legs = legsFromConfig(config, o);
 
   const ch = clickhouseClient(config, 'reader');
-  const kafka = kafkaAdmin(config.kafka.brokers);
+  const kafka = kafkaClient(config.kafka.brokers);
   // A query, not /ping: it also proves the reader's credentials.
   await ch.query({ query: 'SELECT 1' }).then((rs) => rs.close());
   const admin = await connectAdmin(kafka, config.kafka.brokers);

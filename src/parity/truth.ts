@@ -3,7 +3,7 @@
  * run's ranges), the consumer groups' committed offsets, and the records a sink
  * connector dead-lettered.
  */
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { UsageError } from '../cli.js';
 import type { OffsetRange } from './queries.js';
@@ -27,26 +27,6 @@ export const RunSummarySchema = z.object({
   ),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
-
-export function kafkaAdmin(brokers: string[]): Kafka {
-  return new Kafka({
-    clientId: 'kit-verify-parity',
-    brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    retry: { retries: 3, initialRetryTime: 200 },
-  });
-}
-
-export async function connectAdmin(kafka: Kafka, brokers: string[]): Promise<Admin> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (e) {
-    throw new UsageError(`the Kafka broker at ${brokers.join(',')} is unreachable (${(e as Error).message}); check KAFKA_BOOTSTRAP_SERVERS and that the stack is up`);
-  }
-  return admin;
-}
 
 export async function topicTruth(admin: Admin, topic: string): Promise<PartitionTruth[]> {
   const topics = await admin.listTopics();

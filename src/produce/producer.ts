@@ -10,8 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, Kafka, logLevel, type PartitionMetadata } from 'kafkajs';
-import { UsageError } from '../cli.js';
+import { CompressionTypes, type PartitionMetadata } from 'kafkajs';
+import { connectAdmin, kafkaClient } from '../kafka.js';
 import { EventGenerator, readSchema, SCHEMA_FILE, type UserEvent } from './events.js';
 import { Lane, laneCount, laneOf, PIPELINE_DEPTH } from './lanes.js';
 import { keyedPartitioner } from './partitioner.js';
@@ -81,16 +81,6 @@ export interface ProduceSummary {
 export const RUN_ID_HEADER = 'kit-run-id';
 export const PRODUCED_AT_HEADER = 'kit-produced-at';
 
-function kafkaClient(brokers: string[]) {
-  return new Kafka({
-    clientId: 'kit-produce-avro',
-    brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    retry: { retries: 3, initialRetryTime: 200 },
-  });
-}
-
 /** Where each poison message goes among the events: spread evenly over the run. */
 export function poisonSlots(events: number, poison: number): Set<number> {
   const slots = new Set<number>();
@@ -109,13 +99,7 @@ export async function produceAvro(opts: ProduceOptions): Promise<ProduceSummary>
   const registry = new Registry(opts.registryUrl);
   await registry.ping();
 
-  const kafka = kafkaClient(opts.brokers);
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (e) {
-    throw new UsageError(`the Kafka broker at ${opts.brokers.join(',')} is unreachable (${(e as Error).message}); check KAFKA_BOOTSTRAP_SERVERS and that the stack is up`);
-  }
+  const admin = await connectAdmin(kafkaClient(opts.brokers, 'kit-produce-avro'), opts.brokers);
   const lanes: Lane[] = [];
   try {
     const topicCreated = await admin.createTopics({

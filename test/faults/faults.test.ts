@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
-import { connectAdmin, kafkaAdmin } from '../../src/parity/truth.js';
+import { connectAdmin, ensureTopic, kafkaClient } from '../../src/kafka.js';
 import { legsFromConfig, verifyParity, type ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { EmbeddedStack } from '../../src/stack/stack.js';
-import { isolatedConfig } from '../integration/helpers.js';
+import { isolatedConfig, produceOptions } from '../integration/helpers.js';
 
 const config = isolatedConfig('faults');
 const db = config.clickhouse.database;
@@ -21,18 +21,13 @@ let ch: ClickHouseClient;
 
 /** Streams `count` events at `rate`/s and runs `fault` once `after` ms have passed. */
 async function streamWith(fault: () => Promise<void>, { count = 6000, rate = 1500, after = 1500, poison = 0 } = {}): Promise<ProduceSummary> {
-  const sending = produceAvro({
-    brokers: config.kafka.brokers,
-    registryUrl: config.registry.url,
-    topic: config.topic,
-    partitions: 3,
+  const sending = produceAvro(produceOptions(config, {
     count,
     rate,
     batchSize: 250,
     seed: Date.now() % 100_000,
     poison,
-    compression: 'none',
-  });
+  }));
   // Observed now, awaited below: a failure during the fault is the test's result, not an unhandled rejection.
   sending.catch(() => undefined);
   await new Promise((r) => setTimeout(r, after));
@@ -42,7 +37,7 @@ async function streamWith(fault: () => Promise<void>, { count = 6000, rate = 150
 
 async function parity(run: ProduceSummary): Promise<ParityReport> {
   const reader = clickhouseClient(config, 'reader');
-  const kafka = kafkaAdmin(config.kafka.brokers);
+  const kafka = kafkaClient(config.kafka.brokers);
   const admin = await connectAdmin(kafka, config.kafka.brokers);
   try {
     return await verifyParity(reader, kafka, admin, {
@@ -77,6 +72,7 @@ function expectNothingSilent(report: ParityReport, run: ProduceSummary) {
 
 beforeAll(async () => {
   ch = clickhouseClient(config, 'admin');
+  await ensureTopic(config.kafka.brokers, config.topic, 3);
   await applySql(ch, loadSqlFiles(templateValues(config)));
 });
 
@@ -129,11 +125,11 @@ describe('faults while events stream in', () => {
     const path = await import('node:path');
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'kit-faults-')), 'bad.avsc');
     writeFileSync(file, JSON.stringify({ type: 'record', name: 'UserEvent', namespace: 'dev.kit.events', fields: [{ name: 'id', type: 'long' }] }));
-    const kafka = kafkaAdmin(config.kafka.brokers);
+    const kafka = kafkaClient(config.kafka.brokers);
     const admin = await connectAdmin(kafka, config.kafka.brokers);
     const before = await admin.fetchTopicOffsets(config.topic);
     await expect(
-      produceAvro({ brokers: config.kafka.brokers, registryUrl: config.registry.url, topic: config.topic, partitions: 3, count: 10, rate: 0, batchSize: 10, seed: 1, poison: 0, compression: 'none', schemaFile: file }),
+      produceAvro(produceOptions(config, { count: 10, batchSize: 10, seed: 1, schemaFile: file })),
     ).rejects.toThrow(/not compatible/);
     expect(await admin.fetchTopicOffsets(config.topic)).toEqual(before);
     await admin.disconnect();
@@ -149,7 +145,7 @@ describe('faults while events stream in', () => {
     expect(Number(dupsBefore[0]!.d)).toBeGreaterThan(0);
     await ch.command({ query: `OPTIMIZE TABLE ${db}.events_kafka_dedup FINAL`, clickhouse_settings: { mutations_sync: '2' } });
     const reader = clickhouseClient(config, 'reader');
-    const kafka = kafkaAdmin(config.kafka.brokers);
+    const kafka = kafkaClient(config.kafka.brokers);
     const admin = await connectAdmin(kafka, config.kafka.brokers);
     try {
       const report = await verifyParity(reader, kafka, admin, {

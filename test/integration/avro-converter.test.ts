@@ -10,25 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventGenerator } from '../../src/produce/events.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { REGISTRY_V2_URL } from '../../src/stack/services/registry.js';
-import { eventually, isolatedConfig } from './helpers.js';
+import { eventually, isolatedConfig, produceOptions } from './helpers.js';
 
 const config = isolatedConfig('converter');
 const name = `it-avro-${config.topic}`;
 const out = path.join(mkdtempSync(path.join(tmpdir(), 'kit-converter-')), 'events.txt');
 
 beforeAll(async () => {
-  await produceAvro({
-    brokers: config.kafka.brokers,
-    registryUrl: config.registry.url,
-    topic: config.topic,
-    partitions: 3,
+  await produceAvro(produceOptions(config, {
     count: 40,
-    rate: 0,
     batchSize: 40,
     seed: 21,
-    poison: 0,
-    compression: 'none',
-  });
+  }));
   const res = await fetch(`${config.connect.url}/connectors/${name}/config`, {
     method: 'PUT',
     headers: { 'Content-Type': 'application/json' },

@@ -21,7 +21,7 @@ import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { Registry } from '../../src/produce/registry.js';
-import { eventually, isolatedConfig } from './helpers.js';
+import { eventually, isolatedConfig, produceOptions } from './helpers.js';
 
 const config = isolatedConfig('evolve');
 const db = config.clickhouse.database;
@@ -78,18 +78,12 @@ beforeAll(async () => {
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: config.topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
   await applySql(ch, loadSqlFiles(templateValues(config)));
-  await produceAvro({
-    brokers: config.kafka.brokers,
-    registryUrl: config.registry.url,
-    topic: config.topic,
-    partitions: 3,
+  await produceAvro(produceOptions(config, {
     count: V1_EVENTS,
-    rate: 0,
     batchSize: 200,
     seed: 7,
     poison: 1,
-    compression: 'none',
-  });
+  }));
   const ends = await admin.fetchTopicOffsets(config.topic);
   await eventually(
     'the v1 events landed and were committed',

@@ -16,7 +16,7 @@ import type { HealthReport } from '../../src/health/model.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
-import { eventually, isolatedConfig } from './helpers.js';
+import { eventually, isolatedConfig, produceOptions } from './helpers.js';
 
 const config = isolatedConfig('health');
 /** A second kit whose Kafka table is created before its topic: the consumer raises an exception. */
@@ -62,18 +62,12 @@ beforeAll(async () => {
   await admin.createTopics({ topics: [{ topic: config.topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
   await applySql(ch, loadSqlFiles(templateValues(config)));
   await applySql(ch, loadSqlFiles(templateValues(early)));
-  await produceAvro({
-    brokers: config.kafka.brokers,
-    registryUrl: config.registry.url,
-    topic: config.topic,
-    partitions: 3,
+  await produceAvro(produceOptions(config, {
     count: 20,
-    rate: 0,
     batchSize: 20,
     seed: 11,
     poison: 1,
-    compression: 'none',
-  });
+  }));
   const db = config.clickhouse.database;
   await eventually('20 events and 1 error row landed', async () => [await count(`SELECT count() AS n FROM ${db}.events_kafka`), await count(`SELECT count() AS n FROM ${db}.events_kafka_errors`)], ([e, r]) => e === 20 && r === 1, 90_000);
   const ends = await admin.fetchTopicOffsets(config.topic);

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, resolveEnv, type KitConfig } from '../../src/config.js';
+import type { ProduceOptions } from '../../src/produce/producer.js';
 
 /** The kit's config with a database, topic and consumer group of their own. */
 export function isolatedConfig(prefix: string): KitConfig {
@@ -28,4 +29,19 @@ export async function eventually<T>(
     await sleep(500);
   }
   throw new Error(`${what}: not reached in ${timeoutMs / 1000} s; last value ${JSON.stringify(last)}`);
+}
+
+/** produce:avro options for a test's config: 3 partitions, as fast as possible, no poison unless asked. */
+export function produceOptions(config: KitConfig, options: Partial<ProduceOptions> & { count: number; seed: number }): ProduceOptions {
+  return {
+    brokers: config.kafka.brokers,
+    registryUrl: config.registry.url,
+    topic: config.topic,
+    partitions: 3,
+    rate: 0,
+    batchSize: 500,
+    poison: 0,
+    compression: 'none',
+    ...options,
+  };
 }

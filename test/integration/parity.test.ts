@@ -16,10 +16,11 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
+import { ensureTopic } from '../../src/kafka.js';
 import type { ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { projectRoot } from '../../src/paths.js';
-import { isolatedConfig } from './helpers.js';
+import { isolatedConfig, produceOptions } from './helpers.js';
 
 const config = isolatedConfig('parity');
 const db = config.clickhouse.database;
@@ -80,19 +81,14 @@ function eventOffsets(partition: number): number[] {
 
 beforeAll(async () => {
   ch = clickhouseClient(config, 'admin');
+  await ensureTopic(config.kafka.brokers, config.topic, 3);
   await applySql(ch, loadSqlFiles(templateValues(config)));
-  summary = await produceAvro({
-    brokers: config.kafka.brokers,
-    registryUrl: config.registry.url,
-    topic: config.topic,
-    partitions: 3,
+  summary = await produceAvro(produceOptions(config, {
     count: 3000,
-    rate: 0,
     batchSize: 500,
     seed: 5,
     poison: 2,
-    compression: 'none',
-  });
+  }));
 });
 
 afterAll(async () => {

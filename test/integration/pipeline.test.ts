@@ -9,9 +9,10 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
+import { ensureTopic } from '../../src/kafka.js';
 import { EventGenerator } from '../../src/produce/events.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
-import { eventually, isolatedConfig } from './helpers.js';
+import { eventually, isolatedConfig, produceOptions } from './helpers.js';
 
 const config = isolatedConfig('pipeline');
 const db = config.clickhouse.database;
@@ -20,19 +21,14 @@ let summary: ProduceSummary;
 
 beforeAll(async () => {
   ch = clickhouseClient(config, 'admin');
+  await ensureTopic(config.kafka.brokers, config.topic, 3);
   await applySql(ch, loadSqlFiles(templateValues(config)));
-  summary = await produceAvro({
-    brokers: config.kafka.brokers,
-    registryUrl: config.registry.url,
-    topic: config.topic,
-    partitions: 3,
+  summary = await produceAvro(produceOptions(config, {
     count: 60,
-    rate: 0,
     batchSize: 25,
     seed: 11,
     poison: 1,
-    compression: 'none',
-  });
+  }));
 });
 
 afterAll(async () => {
