@@ -23,7 +23,8 @@ import { clickhouseClient } from '../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
 import { projectRoot } from '../src/paths.js';
-import { connectAdmin, kafkaAdmin, RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
+import { connectAdmin, kafkaClient } from '../src/kafka.js';
+import { RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
 import { legsFromConfig, verifyParity, type ParityReport } from '../src/parity/verify.js';
 
 const PARTITIONS = 3;
@@ -354,7 +355,7 @@ async function benchSize(
   host: PrivateClickHouse,
   admin: ClickHouseClient,
   reader: ClickHouseClient,
-  kafka: ReturnType<typeof kafkaAdmin>,
+  kafka: ReturnType<typeof kafkaClient>,
   kAdmin: Admin,
   config: KitConfig,
   rows: number,
@@ -507,7 +508,7 @@ await run(program, async () => {
   try {
     progress(`starting a private ClickHouse host on port ${port}, data in ${dir}`);
     host = await PrivateClickHouse.start(port, dir);
-    const kafka = kafkaAdmin(config.kafka.brokers);
+    const kafka = kafkaClient(config.kafka.brokers);
     kAdmin = await connectAdmin(kafka, config.kafka.brokers);
     await kAdmin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
     topicCreated = true;
