@@ -12,8 +12,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { clickhouseClient } from '../../src/clickhouse/client.js';
-import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
 import type { EvolveSummary } from '../../src/evolve/evolve.js';
 import { V2EventGenerator } from '../../src/evolve/produce.js';
 import { V2_SCHEMA_FILE } from '../../src/evolve/schema.js';
@@ -21,7 +19,7 @@ import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { Registry } from '../../src/produce/registry.js';
-import { eventually, isolatedConfig, produceOptions } from './helpers.js';
+import { eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('evolve');
 const db = config.clickhouse.database;
@@ -73,11 +71,9 @@ const step = (s: EvolveSummary, name: string) => s.steps.find((x) => x.step === 
 const engineLeg = (s: EvolveSummary) => s.parity!.legs.find((l) => l.leg === 'kafka_engine')!;
 
 beforeAll(async () => {
-  ch = clickhouseClient(config, 'admin');
+  ch = await setUpKit(config);
   admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: config.topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
-  await applySql(ch, loadSqlFiles(templateValues(config)));
   await produceAvro(produceOptions(config, {
     count: V1_EVENTS,
     batchSize: 200,

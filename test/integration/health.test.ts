@@ -9,14 +9,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
 import type { KitConfig } from '../../src/config.js';
 import type { HealthReport } from '../../src/health/model.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
-import { eventually, isolatedConfig, produceOptions } from './helpers.js';
+import { eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('health');
 /** A second kit whose Kafka table is created before its topic: the consumer raises an exception. */
@@ -55,12 +54,9 @@ async function count(query: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  ch = clickhouseClient(config, 'admin');
+  ch = await setUpKit(config);
   admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  // The topic first, so the Kafka engine's consumer never sees it missing.
-  await admin.createTopics({ topics: [{ topic: config.topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
-  await applySql(ch, loadSqlFiles(templateValues(config)));
   await applySql(ch, loadSqlFiles(templateValues(early)));
   await produceAvro(produceOptions(config, {
     count: 20,

@@ -2,6 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, resolveEnv, type KitConfig } from '../../src/config.js';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { clickhouseClient } from '../../src/clickhouse/client.js';
+import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
+import { ensureTopic } from '../../src/kafka.js';
 import type { ProduceOptions } from '../../src/produce/producer.js';
 
 /** The kit's config with a database, topic and consumer group of their own. */
@@ -44,4 +48,15 @@ export function produceOptions(config: KitConfig, options: Partial<ProduceOption
     compression: 'none',
     ...options,
   };
+}
+
+/**
+ * A test's own kit: its topic first (so the Kafka engine's consumer finds it), then
+ * the kit's SQL; returns an admin ClickHouse client for the test.
+ */
+export async function setUpKit(config: KitConfig): Promise<ClickHouseClient> {
+  const ch = clickhouseClient(config, 'admin');
+  await ensureTopic(config.kafka.brokers, config.topic, 3);
+  await applySql(ch, loadSqlFiles(templateValues(config)));
+  return ch;
 }

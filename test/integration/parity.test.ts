@@ -14,13 +14,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
-import { clickhouseClient } from '../../src/clickhouse/client.js';
-import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
-import { ensureTopic } from '../../src/kafka.js';
 import type { ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { projectRoot } from '../../src/paths.js';
-import { isolatedConfig, produceOptions } from './helpers.js';
+import { isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('parity');
 const db = config.clickhouse.database;
@@ -80,9 +77,7 @@ function eventOffsets(partition: number): number[] {
 }
 
 beforeAll(async () => {
-  ch = clickhouseClient(config, 'admin');
-  await ensureTopic(config.kafka.brokers, config.topic, 3);
-  await applySql(ch, loadSqlFiles(templateValues(config)));
+  ch = await setUpKit(config);
   summary = await produceAvro(produceOptions(config, {
     count: 3000,
     batchSize: 500,

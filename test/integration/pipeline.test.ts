@@ -7,12 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
-import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
-import { ensureTopic } from '../../src/kafka.js';
 import { EventGenerator } from '../../src/produce/events.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
-import { eventually, isolatedConfig, produceOptions } from './helpers.js';
+import { eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('pipeline');
 const db = config.clickhouse.database;
@@ -20,9 +18,7 @@ let ch: ClickHouseClient;
 let summary: ProduceSummary;
 
 beforeAll(async () => {
-  ch = clickhouseClient(config, 'admin');
-  await ensureTopic(config.kafka.brokers, config.topic, 3);
-  await applySql(ch, loadSqlFiles(templateValues(config)));
+  ch = await setUpKit(config);
   summary = await produceAvro(produceOptions(config, {
     count: 60,
     batchSize: 25,
