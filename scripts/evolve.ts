@@ -5,7 +5,7 @@ import { clickhouseClient } from '../src/clickhouse/client.js';
 import { loadConfig } from '../src/config.js';
 import { evolve, type EvolveSummary } from '../src/evolve/evolve.js';
 import { V2_SCHEMA_FILE } from '../src/evolve/schema.js';
-import { pingClickHouse } from '../src/health/collect.js';
+import { checkClickHouse } from '../src/clickhouse/query.js';
 import { renderReport } from '../src/parity/report.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 import { connectorDeployed } from '../src/parity/verify.js';
@@ -43,7 +43,7 @@ await run(program, async () => {
   const ch = clickhouseClient(config, 'admin');
   const kafka = kafkaClient(config.kafka.brokers);
   try {
-    await pingClickHouse(ch, config);
+    await checkClickHouse(ch, config.clickhouse.url);
     const admin = await connectAdmin(kafka, config.kafka.brokers);
     try {
       const summary = await evolve(

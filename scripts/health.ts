@@ -3,7 +3,8 @@ import { Option } from 'commander';
 import { command, int, printJson, run } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
 import { loadConfig } from '../src/config.js';
-import { collectHealth, healthConnectClient, pingClickHouse, type HealthContext } from '../src/health/collect.js';
+import { checkClickHouse } from '../src/clickhouse/query.js';
+import { collectHealth, healthConnectClient, type HealthContext } from '../src/health/collect.js';
 import { renderHealth } from '../src/health/render.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 
@@ -23,7 +24,7 @@ await run(program, async () => {
   const ch = clickhouseClient(config, 'reader');
   const kafka = kafkaClient(config.kafka.brokers);
   try {
-    await pingClickHouse(ch, config);
+    await checkClickHouse(ch, config.clickhouse.url);
   } catch (e) {
     await ch.close();
     throw e;

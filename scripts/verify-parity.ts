@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Option } from 'commander';
 import { command, int, printJson, run, UsageError } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
+import { checkClickHouse } from '../src/clickhouse/query.js';
 import { loadConfig } from '../src/config.js';
 import { renderReport } from '../src/parity/report.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
@@ -52,8 +53,7 @@ await run(program, async () => {
 
   const ch = clickhouseClient(config, 'reader');
   const kafka = kafkaClient(config.kafka.brokers);
-  // A query, not /ping: it also proves the reader's credentials.
-  await ch.query({ query: 'SELECT 1' }).then((rs) => rs.close());
+  await checkClickHouse(ch, config.clickhouse.url);
   const admin = await connectAdmin(kafka, config.kafka.brokers);
   try {
     const report = await verifyParity(ch, kafka, admin, {

@@ -9,11 +9,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin } from 'kafkajs';
 import type { KitConfig } from '../config.js';
-import { UsageError } from '../cli.js';
 import { ConnectClient } from '../connect/rest.js';
 import { failureTraces, scrubStatus } from '../connect/status.js';
-import { qualified, tableExistsQuery } from '../parity/queries.js';
-import { committedOffsets } from '../parity/truth.js';
+import { queryRows, tableExists } from '../clickhouse/query.js';
+import { qualified } from '../parity/queries.js';
+import { committedOffsets, partitionEnds } from '../parity/truth.js';
 import { legsFromConfig } from '../parity/verify.js';
 import { groupLag, retainedMessages, type PartitionEnds } from './lag.js';
 import {
@@ -41,29 +41,9 @@ export function healthConnectClient(config: KitConfig): ConnectClient {
   return new ConnectClient({ url: config.connect.url, timeoutMs: 5_000, retry: { unreachableAttempts: 2, baseDelayMs: 200, rebalanceMs: 5_000 } });
 }
 
-export async function pingClickHouse(ch: ClickHouseClient, config: KitConfig): Promise<void> {
-  const ping = await ch.ping();
-  if (!ping.success) {
-    throw new UsageError(`ClickHouse at ${config.clickhouse.url} is unreachable (${ping.error.message}); check CLICKHOUSE_URL and that the stack is up`);
-  }
-}
-
-async function rows<T>(ch: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
-  const rs = await ch.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
-  return rs.json<T>();
-}
-
-async function tableExists(ch: ClickHouseClient, database: string, table: string): Promise<boolean> {
-  const q = tableExistsQuery(database, table);
-  const [row] = await rows<{ n: number }>(ch, q.query, q.params);
-  return Number(row?.n ?? 0) > 0;
-}
-
 /** Per-partition log start and end, or undefined when the topic does not exist. */
 async function topicEnds(admin: Admin, topic: string, topics: string[]): Promise<PartitionEnds[] | undefined> {
-  if (!topics.includes(topic)) return undefined;
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.map((o) => ({ partition: o.partition, logStart: BigInt(o.low), end: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
+  return topics.includes(topic) ? partitionEnds(admin, topic) : undefined;
 }
 
 const ISO = `'%Y-%m-%dT%H:%i:%SZ'`;
@@ -124,7 +104,7 @@ async function kafkaEngineSection(ctx: HealthContext): Promise<KafkaEngineSectio
   const { database } = ctx.config.clickhouse;
   const table = ctx.config.tables.kafkaQueue;
   const exists = await tableExists(ctx.ch, database, table);
-  const consumers = exists ? (await rows<ConsumerRow>(ctx.ch, KAFKA_CONSUMERS_QUERY, { db: database, table })).map(consumerFromRow) : [];
+  const consumers = exists ? (await queryRows<ConsumerRow>(ctx.ch, { query: KAFKA_CONSUMERS_QUERY, params: { db: database, table } })).map(consumerFromRow) : [];
   return { table: qualified(database, table), exists, consumers };
 }
 
@@ -132,7 +112,7 @@ async function errorsTableSection(ctx: HealthContext): Promise<CountSection> {
   const { database } = ctx.config.clickhouse;
   const name = qualified(database, ctx.config.tables.kafkaErrors);
   if (!(await tableExists(ctx.ch, database, ctx.config.tables.kafkaErrors))) return { name, exists: false, count: 0 };
-  const [row] = await rows<{ n: number }>(ctx.ch, `SELECT count() AS n FROM ${name}`, {});
+  const [row] = await queryRows<{ n: string }>(ctx.ch, { query: `SELECT count() AS n FROM ${name}`, params: {} });
   return { name, exists: true, count: Number(row?.n ?? 0) };
 }
 

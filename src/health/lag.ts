@@ -2,14 +2,10 @@
  * Per-partition consumer lag: the topic's end offsets against a group's committed
  * offsets. Pure: the Kafka reads live in collect.ts.
  */
+import type { PartitionTruth } from '../parity/truth.js';
 
-export interface PartitionEnds {
-  partition: number;
-  /** The log-start offset: what retention left. */
-  logStart: bigint;
-  /** The next offset to be written (high watermark). */
-  end: bigint;
-}
+/** A partition's log-start offset (what retention left) and end offset (the next to be written). */
+export type PartitionEnds = PartitionTruth;
 
 /**
  * - `ok`: committed within [logStart, end], lag = end - committed;

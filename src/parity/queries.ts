@@ -13,10 +13,9 @@ export interface OffsetRange {
   to: bigint;
 }
 
-export interface BuiltQuery {
-  query: string;
-  params: Record<string, unknown>;
-}
+import type { BuiltQuery } from '../clickhouse/query.js';
+
+export type { BuiltQuery };
 
 /** The columns of an event row whose content both legs must agree on. */
 export const EVENT_COLUMNS = ['id', 'user_id', 'action', 'event_time', 'version', 'referrer'] as const;
@@ -176,12 +175,5 @@ export function contentDiffCountQuery(left: string, right: string, topic: string
       INNER JOIN (${side(right)}) AS b ON a._partition = b._partition AND a._offset = b._offset
       WHERE a.h != b.h`,
     params,
-  };
-}
-
-export function tableExistsQuery(database: string, table: string): BuiltQuery {
-  return {
-    query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {table:String}',
-    params: { db: database, table },
   };
 }

@@ -28,13 +28,18 @@ export const RunSummarySchema = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
-export async function topicTruth(admin: Admin, topic: string): Promise<PartitionTruth[]> {
-  const topics = await admin.listTopics();
-  if (!topics.includes(topic)) throw new UsageError(`topic ${topic} does not exist on the broker; check KIT_TOPIC or --topic`);
+/** Each partition's log-start and end offsets, in partition order. */
+export async function partitionEnds(admin: Admin, topic: string): Promise<PartitionTruth[]> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets
     .map((o) => ({ partition: o.partition, logStart: BigInt(o.low), end: BigInt(o.high) }))
     .sort((a, b) => a.partition - b.partition);
+}
+
+export async function topicTruth(admin: Admin, topic: string): Promise<PartitionTruth[]> {
+  const topics = await admin.listTopics();
+  if (!topics.includes(topic)) throw new UsageError(`topic ${topic} does not exist on the broker; check KIT_TOPIC or --topic`);
+  return partitionEnds(admin, topic);
 }
 
 /** The whole retained topic, or exactly one run's offsets when its summary is given. */

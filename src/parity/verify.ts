@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka } from 'kafkajs';
+import { queryRows, tableExists } from '../clickhouse/query.js';
 import type { KitConfig } from '../config.js';
 import {
   accountedCountQuery,
@@ -14,8 +15,6 @@ import {
   gapsQuery,
   qualified,
   statsQuery,
-  tableExistsQuery,
-  type BuiltQuery,
   type OffsetRange,
 } from './queries.js';
 import { committedOffsets, expectedRanges, readDeadLetters, topicTruth, type PartitionTruth, type RunSummary } from './truth.js';
@@ -104,24 +103,13 @@ export interface ParityReport {
   elapsedMs: number;
 }
 
-async function rows<T>(ch: ClickHouseClient, q: BuiltQuery): Promise<T[]> {
-  // 64-bit integers as strings, so checksums and offsets keep every bit in JS.
-  const rs = await ch.query({ query: q.query, query_params: q.params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } });
-  return rs.json<T>();
-}
-
 const n = (v: string | number | undefined) => Number(v ?? 0);
 
-async function tableExists(ch: ClickHouseClient, database: string, table: string): Promise<boolean> {
-  const [r] = await rows<{ n: string }>(ch, tableExistsQuery(database, table));
-  return n(r?.n) > 0;
-}
-
 async function landedCount(ch: ClickHouseClient, leg: LegSpec, topic: string, ranges: OffsetRange[]): Promise<number> {
-  const stats = await rows<{ rows: string }>(ch, statsQuery(qualified(leg.database, leg.table), topic, ranges));
+  const stats = await queryRows<{ rows: string }>(ch, statsQuery(qualified(leg.database, leg.table), topic, ranges));
   let total = stats.reduce((s, r) => s + n(r.rows), 0);
   if (leg.errorsTable && (await tableExists(ch, leg.database, leg.errorsTable))) {
-    const errs = await rows<{ offsets: string }>(ch, accountedCountQuery(qualified(leg.database, leg.errorsTable), topic, ranges));
+    const errs = await queryRows<{ offsets: string }>(ch, accountedCountQuery(qualified(leg.database, leg.errorsTable), topic, ranges));
     total += errs.reduce((s, r) => s + n(r.offsets), 0);
   }
   return total;
@@ -192,7 +180,7 @@ async function verifyLeg(
   const absent = (absentReason: string): LegReport => ({ ...base, present: false, absentReason, partitions: [], totals: empty, accountingHolds: false, exact: false });
   if (!(await tableExists(ch, leg.database, leg.table))) return absent(`table ${table} does not exist`);
 
-  const stats = await rows<{ partition: number; rows: string; distinct_offsets: string; min_offset: string; max_offset: string; checksum: string }>(
+  const stats = await queryRows<{ partition: number; rows: string; distinct_offsets: string; min_offset: string; max_offset: string; checksum: string }>(
     ch,
     statsQuery(table, opts.topic, ranges),
   );
@@ -202,7 +190,7 @@ async function verifyLeg(
   }
 
   const errorsTable = leg.errorsTable && (await tableExists(ch, leg.database, leg.errorsTable)) ? qualified(leg.database, leg.errorsTable) : undefined;
-  const errorCounts = errorsTable ? await rows<{ partition: number; offsets: string }>(ch, accountedCountQuery(errorsTable, opts.topic, ranges)) : [];
+  const errorCounts = errorsTable ? await queryRows<{ partition: number; offsets: string }>(ch, accountedCountQuery(errorsTable, opts.topic, ranges)) : [];
   const dead = leg.dlqTopic ? ((await readDeadLetters(kafka, admin, leg.dlqTopic, opts.topic)) ?? []) : [];
   const deadInRange = dead.filter((d) => ranges.some((r) => r.partition === d.partition && d.offset >= r.from && d.offset <= r.to));
   // A partition whose table holds every offset of its range (distinct offsets in the
@@ -216,14 +204,14 @@ async function verifyLeg(
   const gaps =
     unproven.length === 0
       ? []
-      : await rows<{ partition: number; from_offset: string; to_offset: string }>(
+      : await queryRows<{ partition: number; from_offset: string; to_offset: string }>(
           ch,
           gapsQuery(table, opts.topic, unproven, {
             table: errorsTable,
             offsets: deadInRange.filter((d) => unproven.some((r) => r.partition === d.partition)),
           }),
         );
-  const below = await rows<{ partition: number; offsets: string }>(
+  const below = await queryRows<{ partition: number; offsets: string }>(
     ch,
     belowLogStartQuery(table, opts.topic, truth.map((t) => ({ partition: t.partition, logStart: t.logStart }))),
   );
@@ -278,11 +266,11 @@ async function compareContent(ch: ClickHouseClient, left: LegReport, right: LegR
       continue;
     }
     // Checksums differ or the offset sets differ: compare the rows both legs hold.
-    const [count] = await rows<{ differing: string }>(ch, contentDiffCountQuery(left.table, right.table, topic, [r]));
+    const [count] = await queryRows<{ differing: string }>(ch, contentDiffCountQuery(left.table, right.table, topic, [r]));
     const differing = n(count?.differing);
     partitions.push({ partition: r.partition, equal: differing === 0, differing });
     if (differing > 0 && examples.length < limit) {
-      const diff = await rows<{ partition: number; offset: string; left_row: unknown; right_row: unknown }>(
+      const diff = await queryRows<{ partition: number; offset: string; left_row: unknown; right_row: unknown }>(
         ch,
         contentDiffQuery(left.table, right.table, topic, [r], limit - examples.length),
       );
