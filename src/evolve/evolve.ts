@@ -16,7 +16,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { UsageError } from '../cli.js';
-import { templateValues } from '../clickhouse/ddl.js';
+import { applySql, templateValues } from '../clickhouse/ddl.js';
+import { queryRows } from '../clickhouse/query.js';
 import type { KitConfig } from '../config.js';
 import { ConnectClient } from '../connect/rest.js';
 import { committedOffsets } from '../parity/truth.js';
@@ -88,7 +89,7 @@ export interface KitState {
 }
 
 export async function inspect(ch: ClickHouseClient, database: string): Promise<KitState> {
-  const q = async <T>(query: string) => (await ch.query({ query, query_params: { db: database }, format: 'JSONEachRow' })).json<T>();
+  const q = <T>(query: string) => queryRows<T>(ch, { query, params: { db: database } });
   const tables = await q<TableRow>('SELECT name, create_table_query, as_select FROM system.tables WHERE database = {db:String}');
   const cols = await q<{ table: string; name: string }>('SELECT table, name FROM system.columns WHERE database = {db:String}');
   const columns = new Map<string, Set<string>>();
@@ -150,10 +151,6 @@ async function checkCompatibility(registry: Registry, subject: string, schema: s
   throw new UsageError(`refused: the schema is not compatible with the latest version of subject ${subject}`);
 }
 
-async function runStatements(ch: ClickHouseClient, statements: string[]): Promise<void> {
-  for (const query of statements) await ch.command({ query });
-}
-
 export async function evolve(ctx: EvolveContext, opts: EvolveOptions): Promise<EvolveSummary> {
   const { config, ch, admin } = ctx;
   const db = config.clickhouse.database;
@@ -209,7 +206,7 @@ export async function evolve(ctx: EvolveContext, opts: EvolveOptions): Promise<E
     inputs.added.filter((f) => !state.columns.get(t)?.has(f.name)).map((f) => `${t}.${f.name}`),
   );
   await step('columns', inputs.sql.addColumns.statements, lacking.length > 0 ? `add ${lacking.join(', ')}` : undefined, async () => {
-    await runStatements(ch, inputs.sql.addColumns.statements);
+    await applySql(ch, [inputs.sql.addColumns]);
     return `added ${lacking.join(', ')}`;
   });
 
@@ -217,7 +214,7 @@ export async function evolve(ctx: EvolveContext, opts: EvolveOptions): Promise<E
   const offsets: EvolveSummary['offsets'] = { group, before: offsetsRecord(await committedOffsets(admin, group, config.topic)) };
   const drift = kafkaEngineDrift(state, config, inputs.added);
   await step('kafka engine', inputs.sql.kafkaEngine.statements, drift && `recreate ${db}.${config.tables.kafkaQueue} and its views (${drift}); group ${group} kept`, async () => {
-    await runStatements(ch, inputs.sql.kafkaEngine.statements);
+    await applySql(ch, [inputs.sql.kafkaEngine]);
     offsets.after = offsetsRecord(await committedOffsets(admin, group, config.topic));
     const kept = JSON.stringify(offsets.before) === JSON.stringify(offsets.after);
     return `recreated with group ${group}; committed offsets ${kept ? 'kept' : 'CHANGED'}: ${JSON.stringify(offsets.after ?? {})}`;
