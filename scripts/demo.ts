@@ -3,6 +3,7 @@ import { command, int, printJson, run, UsageError } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { loadConfig } from '../src/config.js';
+import { ConnectClient } from '../src/connect/rest.js';
 import { renderReport } from '../src/parity/report.js';
 import { connectAdmin, ensureTopic, kafkaClient } from '../src/kafka.js';
 import { connectorDeployed, legsFromConfig, verifyParity } from '../src/parity/verify.js';
@@ -47,7 +48,7 @@ await run(program, async () => {
   }
 
   say('connector:deploy');
-  const plugins = (await (await fetch(`${config.connect.url}/connector-plugins`)).json()) as { class: string }[];
+  const plugins = await new ConnectClient({ url: config.connect.url }).connectorPlugins();
   const connectorAvailable = plugins.some((p) => p.class === CLICKHOUSE_SINK_CLASS);
   if (!connectorAvailable) {
     process.stderr.write(

@@ -4,7 +4,8 @@ import { command, int, printJson, run } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
 import { loadConfig } from '../src/config.js';
 import { checkClickHouse } from '../src/clickhouse/query.js';
-import { collectHealth, healthConnectClient, type HealthContext } from '../src/health/collect.js';
+import { quickConnectClient } from '../src/connect/rest.js';
+import { collectHealth, type HealthContext } from '../src/health/collect.js';
 import { renderHealth } from '../src/health/render.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 
@@ -33,7 +34,7 @@ await run(program, async () => {
     await ch.close();
     throw e;
   });
-  const ctx: HealthContext = { config, ch, admin, connect: healthConnectClient(config) };
+  const ctx: HealthContext = { config, ch, admin, connect: quickConnectClient(config.connect.url) }; // Connect is optional for health: give up quickly
   try {
     if (every === undefined) {
       const report = await collectHealth(ctx, { exceptionWindowSec: windowSec });

@@ -219,3 +219,8 @@ export class ConnectClient {
     return body?.message;
   }
 }
+
+/** A client for optional reads (health, parity's "is it deployed?"): it gives up after a few seconds. */
+export function quickConnectClient(url: string): ConnectClient {
+  return new ConnectClient({ url, timeoutMs: 5_000, retry: { unreachableAttempts: 2, baseDelayMs: 200, rebalanceMs: 5_000 } });
+}

@@ -9,7 +9,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin } from 'kafkajs';
 import type { KitConfig } from '../config.js';
-import { ConnectClient } from '../connect/rest.js';
+import type { ConnectClient } from '../connect/rest.js';
 import { failureTraces, scrubStatus } from '../connect/status.js';
 import { queryRows, tableExists } from '../clickhouse/query.js';
 import { qualified } from '../parity/queries.js';
@@ -34,11 +34,6 @@ export interface HealthContext {
   ch: ClickHouseClient;
   admin: Admin;
   connect: ConnectClient;
-}
-
-/** A Connect client that gives up quickly: health only reads, and the worker is optional. */
-export function healthConnectClient(config: KitConfig): ConnectClient {
-  return new ConnectClient({ url: config.connect.url, timeoutMs: 5_000, retry: { unreachableAttempts: 2, baseDelayMs: 200, rebalanceMs: 5_000 } });
 }
 
 /** Per-partition log start and end, or undefined when the topic does not exist. */

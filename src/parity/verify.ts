@@ -7,6 +7,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { queryRows, tableExists } from '../clickhouse/query.js';
 import type { KitConfig } from '../config.js';
+import { quickConnectClient } from '../connect/rest.js';
 import {
   accountedCountQuery,
   belowLogStartQuery,
@@ -343,9 +344,7 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
  */
 export async function connectorDeployed(config: KitConfig): Promise<boolean | undefined> {
   try {
-    const res = await fetch(`${config.connect.url}/connectors/${encodeURIComponent(config.connector.name)}`, { signal: AbortSignal.timeout(3000) });
-    if (res.status === 404) return false;
-    return res.ok ? true : undefined;
+    return (await quickConnectClient(config.connect.url).status(config.connector.name)) !== undefined;
   } catch {
     return undefined;
   }
