@@ -42,6 +42,12 @@ const REFERRERS = ['search', 'newsletter', 'ads', 'partner', 'social'] as const;
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 export const USERS = 10_000;
 
+/** Two hex digits per byte value, for the UUIDs. */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+const hex32 = (w: number) => HEX[w >>> 24]! + HEX[(w >>> 16) & 0xff]! + HEX[(w >>> 8) & 0xff]! + HEX[w & 0xff]!;
+/** `user-00000` ... : the user ids, made once. */
+const USER_IDS = Array.from({ length: USERS }, (_, i) => `user-${i.toString().padStart(5, '0')}`);
+
 export class EventGenerator {
   private readonly rng;
   private index = 0;
@@ -55,11 +61,17 @@ export class EventGenerator {
     return uniformInt(this.rng, 0, max - 1);
   }
 
+  /** An RFC 4122 version-4 UUID from four 32-bit draws (version nibble and variant bits set). */
   private uuid(): string {
-    const hex = Array.from({ length: 4 }, () => (this.rng.next() >>> 0).toString(16).padStart(8, '0')).join('');
-    // RFC 4122 layout, version 4, variant 10xx.
-    const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+    const a = this.rng.next() >>> 0;
+    const b = this.rng.next() >>> 0;
+    const c = this.rng.next() >>> 0;
+    const d = this.rng.next() >>> 0;
+    const bHex = hex32(b);
+    const cHex = hex32(c);
+    // Variant 10xx: the top two bits of c's first hex digit become 10.
+    const variant = (((c >>> 28) & 0x3) | 0x8).toString(16);
+    return `${hex32(a)}-${bHex.slice(0, 4)}-4${bHex.slice(5, 8)}-${variant}${cHex.slice(1, 4)}-${cHex.slice(4, 8)}${hex32(d)}`;
   }
 
   next(): UserEvent {
@@ -68,7 +80,7 @@ export class EventGenerator {
     const hasReferrer = this.int(10) < 7;
     return {
       id: this.uuid(),
-      user_id: `user-${this.int(USERS).toString().padStart(5, '0')}`,
+      user_id: USER_IDS[this.int(USERS)]!,
       action: ACTIONS[this.int(ACTIONS.length)]!,
       event_time: this.clock,
       version: 1,

@@ -12,6 +12,15 @@ describe('event generator', () => {
     expect(a).not.toEqual(c);
   });
 
+  it('keeps the events a seed has always made (runs stay comparable across kit versions)', () => {
+    const events = new EventGenerator(42).take(1000);
+    expect(events.slice(0, 2)).toEqual([
+      { id: 'ff80dcaf-d154-43f4-a828-23923eeed0e4', user_id: 'user-00852', action: 'purchase', event_time: 1767225600006, version: 1, referrer: 'social' },
+      { id: '162a1179-b460-44e5-ad65-f699d7f2daba', user_id: 'user-02880', action: 'view', event_time: 1767225600040, version: 1, referrer: 'ads' },
+    ]);
+    expect(events[999]).toEqual({ id: '0cbab0ec-848f-4f42-8eb8-388ecd10e1c8', user_id: 'user-07858', action: 'logout', event_time: 1767225624862, version: 1, referrer: 'search' });
+  });
+
   it('makes events the Avro schema accepts, with unique UUIDs and increasing times', () => {
     const type = avro.Type.forSchema(JSON.parse(readSchema()));
     const events = new EventGenerator(7).take(2000);
