@@ -33,6 +33,7 @@ const program = command(
   .option('--rounds <n>', 'alternating rounds (the median ratio is reported)', int('--rounds', 1), 3)
   .option('--partitions <n>', 'partitions of each benchmark topic', int('--partitions', 1), 3)
   .option('--batch-size <n>', "produce:avro's --batch-size (default: the CLI's own default)", int('--batch-size', 1))
+  .option('--lanes <n>', "produce:avro's --lanes (default: the CLI's own default)", int('--lanes', 1))
   .option('--only <leg>', 'run one leg only: java or ours (for tuning; no ratio)')
   .option('--json', 'print the results as JSON');
 
@@ -148,11 +149,21 @@ function javaArgs(topic: string, count: number, recordSize: number, brokers: str
   ];
 }
 
-function oursArgs(topic: string, count: number, partitions: number, batchSize?: number): string[] {
+/** produce:avro's tuning flags, when given (otherwise the CLI's defaults apply). */
+interface Tuning {
+  batchSize?: number;
+  lanes?: number;
+}
+
+function tuningArgs(t: Tuning): string[] {
+  return [...(t.batchSize ? ['--batch-size', String(t.batchSize)] : []), ...(t.lanes ? ['--lanes', String(t.lanes)] : [])];
+}
+
+function oursArgs(topic: string, count: number, partitions: number, tuning: Tuning): string[] {
   return [
     '--import', 'tsx', 'scripts/produce-avro.ts',
     '--topic', topic, '--count', String(count), '--partitions', String(partitions),
-    ...(batchSize ? ['--batch-size', String(batchSize)] : []),
+    ...tuningArgs(tuning),
     '--json',
   ];
 }
@@ -163,12 +174,13 @@ interface Round {
   round: number;
   order: string;
   java?: JavaResult & { topic: string; cpuSec?: number };
-  ours?: { topic: string; eventsPerSec: number; mbPerSec: number; bytes: number; elapsedMs: number; batchSize?: number; cpuSec?: number };
+  ours?: { topic: string; eventsPerSec: number; mbPerSec: number; bytes: number; elapsedMs: number; cpuSec?: number } & Tuning;
   ratio?: number;
 }
 
 await run(program, async () => {
-  const o = program.opts<{ count: number; rounds: number; partitions: number; batchSize?: number; only?: string; json?: boolean }>();
+  const o = program.opts<{ count: number; rounds: number; partitions: number; only?: string; json?: boolean } & Tuning>();
+  const tuning: Tuning = { batchSize: o.batchSize, lanes: o.lanes };
   if (o.only && o.only !== 'java' && o.only !== 'ours') throw new UsageError(`--only must be java or ours, got ${JSON.stringify(o.only)}`);
   const config = loadConfig();
   const size = averageMessageSize();
@@ -211,9 +223,9 @@ await run(program, async () => {
           log(`  ${res.recordsPerSec} records/s, ${res.mbPerSec} MB/s, ${cpuSec ?? '?'} CPU s`);
         } else {
           log(`round ${r}: produce:avro → ${tOurs}`);
-          const { stdout, cpuSec } = await spawnCollect(process.execPath, oursArgs(tOurs, o.count, o.partitions, o.batchSize), 'produce:avro');
+          const { stdout, cpuSec } = await spawnCollect(process.execPath, oursArgs(tOurs, o.count, o.partitions, tuning), 'produce:avro');
           const s = JSON.parse(stdout) as ProduceSummary;
-          round.ours = { topic: tOurs, eventsPerSec: s.eventsPerSec, mbPerSec: s.mbPerSec, bytes: s.bytes, elapsedMs: s.elapsedMs, batchSize: o.batchSize, cpuSec };
+          round.ours = { topic: tOurs, eventsPerSec: s.eventsPerSec, mbPerSec: s.mbPerSec, bytes: s.bytes, elapsedMs: s.elapsedMs, ...tuning, cpuSec };
           log(`  ${s.eventsPerSec} events/s, ${s.mbPerSec} MB/s (${(s.elapsedMs / 1000).toFixed(1)} s), ${cpuSec ?? '?'} CPU s`);
         }
       }
@@ -235,9 +247,9 @@ await run(program, async () => {
 
   const ratios = rounds.flatMap((r) => (r.ratio !== undefined ? [r.ratio] : []));
   const result = {
-    command: `npm run bench:produce -- --count ${o.count} --rounds ${o.rounds} --partitions ${o.partitions}${o.batchSize ? ` --batch-size ${o.batchSize}` : ''}`,
+    command: `npm run bench:produce -- ${quote(['--count', String(o.count), '--rounds', String(o.rounds), '--partitions', String(o.partitions), ...tuningArgs(tuning)])}`,
     javaCommand,
-    oursCommand: `node ${quote(oursArgs('<topic>', o.count, o.partitions, o.batchSize))}`,
+    oursCommand: `node ${quote(oursArgs('<topic>', o.count, o.partitions, tuning))}`,
     machine: { ...before, uptimeAfter: sh('uptime', []), loadavgAfter: loadavg().map((x) => Number(x.toFixed(2))) },
     recordSize,
     averageKeySize: Number(size.key.toFixed(1)),

@@ -2,7 +2,8 @@ import { Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
 import { loadConfig } from '../src/config.js';
-import { produceAvro, type ProduceSummary } from '../src/produce/producer.js';
+import { DEFAULT_LANES } from '../src/produce/lanes.js';
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_BYTES, produceAvro, type ProduceSummary } from '../src/produce/producer.js';
 import { IncompatibleSchemaError } from '../src/produce/registry.js';
 
 const program = command('produce:avro', 'Produce deterministic Avro user events through the schema registry (subject <topic>-value, string keys, acks=all, idempotent).')
@@ -10,7 +11,8 @@ const program = command('produce:avro', 'Produce deterministic Avro user events 
   .option('--count <n>', 'events to send', int('--count', 0))
   .option('--duration <seconds>', 'send for this long instead of a count', int('--duration', 1))
   .option('--rate <events/s>', 'events per second; 0 = as fast as possible', int('--rate', 0), 0)
-  .option('--batch-size <n>', 'events per batch (split into one produce request per lane)', int('--batch-size', 1), 1500)
+  .option('--batch-size <n>', `events per batch, which also ends at ${MAX_BATCH_BYTES / 1024} KiB (one produce request per lane)`, int('--batch-size', 1), DEFAULT_BATCH_SIZE)
+  .option('--lanes <n>', 'sender threads, each an idempotent producer owning some partitions (at most one per partition)', int('--lanes', 1), DEFAULT_LANES)
   .option('--partitions <n>', 'partitions when the topic is created', int('--partitions', 1), 3)
   .option('--seed <n>', 'generator seed: the same seed sends the same events', int('--seed', 0), 1)
   .option('--poison <n>', 'also send N messages that are not valid for the subject', int('--poison', 0), 0)
@@ -20,7 +22,7 @@ const program = command('produce:avro', 'Produce deterministic Avro user events 
 
 await run(program, async () => {
   const o = program.opts<{
-    topic?: string; count?: number; duration?: number; rate: number; batchSize: number; partitions: number;
+    topic?: string; count?: number; duration?: number; rate: number; batchSize: number; lanes: number; partitions: number;
     seed: number; poison: number; compression: 'none' | 'gzip'; schema?: string; json?: boolean;
   }>();
   if (o.count === undefined && o.duration === undefined) throw new UsageError('give --count <n> or --duration <seconds>');
@@ -46,6 +48,7 @@ await run(program, async () => {
       durationSec: o.duration,
       rate: o.rate,
       batchSize: o.batchSize,
+      lanes: o.lanes,
       seed: o.seed,
       poison: o.poison,
       compression: o.compression,

@@ -2,7 +2,7 @@
  * Lanes: worker threads, each with its own idempotent kafkajs producer, owning a
  * fixed set of partitions with at most one produce request in flight. Each
  * partition thus has one writer (one producer id, gapless sequence numbers) and
- * ordered offsets, while lanes spread kafkajs's record encoding over the cores.
+ * ordered offsets, while several lanes spread kafkajs's record encoding over cores.
  */
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,14 +12,16 @@ import type { LaneBatchWriter } from './wire.js';
 const WORKER_FILE = fileURLToPath(new URL('./lane-worker.cjs', import.meta.url));
 
 /**
- * Lanes (worker threads, each with its own idempotent producer): one per partition up
- * to MAX_LANES. kafkajs's record encoding is the bulk of the CPU per event, so lanes
- * are what spreads it over the cores.
+ * One lane unless asked: with the patched kafkajs (patches/) one lane keeps up with
+ * the main thread's generation and Avro encoding on two cores, and more lanes only
+ * add threads competing with the broker for them (BENCHMARKS.md). More cores and
+ * partitions can use more (`--lanes`).
  */
-export const MAX_LANES = 4;
+export const DEFAULT_LANES = 1;
 
-export function laneCount(partitions: number): number {
-  return Math.max(1, Math.min(partitions, MAX_LANES));
+/** Lanes for a topic: as asked, at least one and at most one per partition. */
+export function laneCount(partitions: number, lanes = DEFAULT_LANES): number {
+  return Math.max(1, Math.min(partitions, lanes));
 }
 
 export function laneOf(partition: number, lanes: number): number {

@@ -31,6 +31,8 @@ export interface ProduceOptions {
   /** Events per second; 0 sends as fast as the broker takes them. */
   rate: number;
   batchSize: number;
+  /** Sender threads, each with its own idempotent producer owning some partitions (lanes.ts); DEFAULT_LANES unless given. */
+  lanes?: number;
   seed: number;
   poison: number;
   compression: 'none' | 'gzip';
@@ -81,6 +83,18 @@ export interface ProduceSummary {
 export const RUN_ID_HEADER = 'kit-run-id';
 export const PRODUCED_AT_HEADER = 'kit-produced-at';
 
+/** Events per batch unless asked otherwise: the fastest measured with one lane (BENCHMARKS.md). */
+export const DEFAULT_BATCH_SIZE = 4000;
+
+/**
+ * A batch ends at --batch-size events or at about this many bytes on the wire, whichever
+ * comes first, so that no partition's record batch nears the broker's default
+ * `message.max.bytes` (1 MiB), even on one partition with large events.
+ */
+export const MAX_BATCH_BYTES = 768 * 1024;
+/** Wire bytes of a record besides its key and value: the two headers and the record's own fields (an upper bound). */
+const RECORD_OVERHEAD_BYTES = 24 + RUN_ID_HEADER.length + 36 + PRODUCED_AT_HEADER.length + 24;
+
 /** Where each poison message goes among the events: spread evenly over the run. */
 export function poisonSlots(events: number, poison: number): Set<number> {
   const slots = new Set<number>();
@@ -115,7 +129,7 @@ export async function produceAvro(opts: ProduceOptions): Promise<ProduceSummary>
 
     const runId = randomUUID();
     const started = await Promise.allSettled(
-      Array.from({ length: laneCount(partitionMetadata.length) }, (_, i) =>
+      Array.from({ length: laneCount(partitionMetadata.length, opts.lanes) }, (_, i) =>
         Lane.start(i, {
           clientId: `kit-produce-avro-${i}`,
           brokers: opts.brokers,
@@ -182,18 +196,18 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
   const done = () =>
     (target !== undefined && prepared >= target) || Date.now() >= deadline || opts.signal?.aborted === true;
 
-  /** Generates and encodes one batch into per-lane buffers and hands them to the lanes. */
+  /** Generates and encodes one batch (up to `size` events and MAX_BATCH_BYTES) into per-lane buffers and hands them to the lanes. */
   const dispatch = async (size: number): Promise<Batch> => {
     const perLane = Math.ceil((size + opts.poison) / lanes.length) + 16;
     const writers = lanes.map(() => new LaneBatchWriter(Math.ceil(perLane * avgBytes * 1.25), perLane));
-    const batch: Omit<Batch, 'acked'> = { events: size, poison: 0, bytes: 0, counts: new Map(), poisonAt: [] };
+    const batch: Omit<Batch, 'acked'> = { events: 0, poison: 0, bytes: 0, counts: new Map(), poisonAt: [] };
     const position = (partition: number) => {
       const n = batch.counts.get(partition) ?? 0;
       batch.counts.set(partition, n + 1);
       return n;
     };
-    for (let i = 0; i < size; i++) {
-      if (poisonPrepared < opts.poison && poisonAt.has(prepared + i)) {
+    for (; batch.events < size && batch.bytes + (batch.events + batch.poison) * RECORD_OVERHEAD_BYTES < MAX_BATCH_BYTES; batch.events++) {
+      if (poisonPrepared < opts.poison && poisonAt.has(prepared + batch.events)) {
         const index = poisonPrepared++;
         const { partition, key } = partitionOf(`poison-${index}`);
         batch.poisonAt.push({ index, partition, position: position(partition) });
@@ -209,10 +223,10 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
       } catch {
         // Not valid for the schema: the registry client's encode says where (ConfluentSchemaRegistryValidationError).
         await ctx.registry.encode(schemaId, event);
-        throw new Error(`event ${prepared + i} could not be encoded`);
+        throw new Error(`event ${prepared + batch.events} could not be encoded`);
       }
     }
-    avgBytes = Math.max(32, batch.bytes / Math.max(1, size + batch.poison) + 8);
+    avgBytes = Math.max(32, batch.bytes / Math.max(1, batch.events + batch.poison) + 8);
     const producedAt = new Date().toISOString();
     const sends = writers.map((w, lane) => (w.count === 0 ? undefined : lanes[lane]!.send(w, producedAt)));
     const acked = Promise.all(sends).then((perLane) => {
@@ -252,8 +266,9 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
   try {
     while (failure === undefined && !done()) {
       const size = Math.min(opts.batchSize, target !== undefined ? target - prepared : opts.batchSize);
-      inFlight.push(await dispatch(size));
-      prepared += size;
+      const batch = await dispatch(size);
+      inFlight.push(batch);
+      prepared += batch.events;
       // Generate the next batch while this one is on the wire; wait only when the pipeline is full.
       while (inFlight.length >= PIPELINE_DEPTH) await settleOldest();
 

@@ -64,7 +64,8 @@ function cli(args: string[], extraEnv: Record<string, string> = {}) {
 beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
-  summary = await produceAvro({ ...baseOptions, topic: config.topic, count: COUNT, seed: 99, poison: 3 });
+  // Three lanes (one per partition): the multi-lane path, with its per-lane offsets, under the checks below.
+  summary = await produceAvro({ ...baseOptions, topic: config.topic, count: COUNT, seed: 99, poison: 3, lanes: 3 });
 });
 
 afterAll(async () => {
@@ -127,6 +128,20 @@ describe('produce:avro', () => {
     for (const p of again.partitions) {
       const before = summary.partitions.find((x) => x.partition === p.partition)!;
       expect(BigInt(p.firstOffset)).toBeGreaterThan(BigInt(before.lastOffset));
+    }
+  });
+
+  it("ends a batch before the broker's 1 MiB message limit: one partition, a batch size far above what 1 MiB holds", async () => {
+    const topic = `${config.topic}-one`;
+    try {
+      const big = await produceAvro({ ...baseOptions, topic, partitions: 1, count: 20_000, batchSize: 50_000, seed: 5, poison: 0 });
+      // Keys and values alone are over 1 MiB: one batch of them all would be refused.
+      expect(big.bytes).toBeGreaterThan(1024 * 1024);
+      const [end] = await admin.fetchTopicOffsets(topic);
+      expect(big.partitions).toEqual([{ partition: 0, firstOffset: '0', lastOffset: '19999', messages: 20_000 }]);
+      expect(end!.high).toBe('20000');
+    } finally {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
     }
   });
 

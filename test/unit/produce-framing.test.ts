@@ -10,7 +10,7 @@ import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { EventGenerator, readSchema } from '../../src/produce/events.js';
-import { laneCount, laneOf, MAX_LANES } from '../../src/produce/lanes.js';
+import { DEFAULT_LANES, laneCount, laneOf } from '../../src/produce/lanes.js';
 import { keyedPartitioner } from '../../src/produce/partitioner.js';
 import { CONFLUENT_HEADER_BYTES, LaneBatchWriter, writeConfluent, type AvroWriter } from '../../src/produce/wire.js';
 
@@ -104,12 +104,13 @@ describe('keyedPartitioner', () => {
 });
 
 describe('lanes', () => {
-  it('one lane per partition up to MAX_LANES; every partition has exactly one lane', () => {
-    expect(laneCount(1)).toBe(1);
-    expect(laneCount(3)).toBe(3);
-    expect(laneCount(64)).toBe(MAX_LANES);
+  it('as many lanes as asked, at least one and at most one per partition; every partition has exactly one lane', () => {
+    expect(laneCount(3)).toBe(DEFAULT_LANES);
+    expect(laneCount(3, 2)).toBe(2);
+    expect(laneCount(3, 8)).toBe(3);
+    expect(laneCount(1, 0)).toBe(1);
     for (const partitions of [1, 3, 5, 12]) {
-      const lanes = laneCount(partitions);
+      const lanes = laneCount(partitions, 4);
       for (let p = 0; p < partitions; p++) {
         expect(laneOf(p, lanes)).toBeGreaterThanOrEqual(0);
         expect(laneOf(p, lanes)).toBeLessThan(lanes);
