@@ -104,7 +104,8 @@ export class Lane {
     if (!this.exited) {
       const closed = new Promise<void>((resolve) => (this.closed = resolve));
       this.worker.postMessage({ type: 'close' });
-      await Promise.race([closed, sleep(10_000)]);
+      // Unref'd: a pending timer must not hold the process open once the lane has closed.
+      await Promise.race([closed, sleep(10_000, undefined, { ref: false })]);
     }
     await this.worker.terminate().catch(() => undefined);
   }

@@ -92,7 +92,10 @@ export const DEFAULT_BATCH_SIZE = 4000;
  * `message.max.bytes` (1 MiB), even on one partition with large events.
  */
 export const MAX_BATCH_BYTES = 768 * 1024;
-/** Wire bytes of a record besides its key and value: the two headers and the record's own fields (an upper bound). */
+/**
+ * Wire bytes of a record besides its key and value, an upper bound: the two headers
+ * (a 36-character UUID, a 24-character ISO time) and 24 for the record's own fields.
+ */
 const RECORD_OVERHEAD_BYTES = 24 + RUN_ID_HEADER.length + 36 + PRODUCED_AT_HEADER.length + 24;
 
 /** Where each poison message goes among the events: spread evenly over the run. */
@@ -199,7 +202,7 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
   /** Generates and encodes one batch (up to `size` events and MAX_BATCH_BYTES) into per-lane buffers and hands them to the lanes. */
   const dispatch = async (size: number): Promise<Batch> => {
     const perLane = Math.ceil((size + opts.poison) / lanes.length) + 16;
-    const writers = lanes.map(() => new LaneBatchWriter(Math.ceil(perLane * avgBytes * 1.25), perLane));
+    const writers = lanes.map(() => new LaneBatchWriter(Math.ceil(Math.min(perLane * avgBytes, MAX_BATCH_BYTES) * 1.25), perLane));
     const batch: Omit<Batch, 'acked'> = { events: 0, poison: 0, bytes: 0, counts: new Map(), poisonAt: [] };
     const position = (partition: number) => {
       const n = batch.counts.get(partition) ?? 0;

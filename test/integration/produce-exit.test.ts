@@ -1,0 +1,28 @@
+/**
+ * produce:avro ends when its work does: once produceAvro() resolves, nothing it
+ * started (a lane's worker, a timer) may hold the process open. In a file of its
+ * own, so no earlier run's leftovers are in the count.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { produceAvro } from '../../src/produce/producer.js';
+import { isolatedConfig, produceOptions } from './helpers.js';
+
+const config = isolatedConfig('produce_exit');
+
+afterAll(async () => {
+  const admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [config.topic] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+describe('produce:avro', () => {
+  it('leaves no timer or worker holding the process once it has returned', async () => {
+    const held = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'MessagePort').length;
+    const before = held();
+    const summary = await produceAvro(produceOptions(config, { count: 50, seed: 4, lanes: 3 }));
+    expect(summary.events).toBe(50);
+    expect(held()).toBeLessThanOrEqual(before);
+  });
+});
