@@ -1,7 +1,7 @@
 /**
  * produce:avro against the embedded stack's real broker and registry.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { EventGenerator, readSchema } from '../../src/produce/events.js';
 import { produceAvro, RUN_ID_HEADER, type ProduceSummary } from '../../src/produce/producer.js';
 import { IncompatibleSchemaError, Registry } from '../../src/produce/registry.js';
 import { projectRoot } from '../../src/paths.js';
-import { isolatedConfig } from './helpers.js';
+import { eventually, isolatedConfig } from './helpers.js';
 
 const config = isolatedConfig('produce');
 const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
@@ -170,6 +170,37 @@ describe('produce:avro', () => {
     const json = JSON.parse(out.stdout) as ProduceSummary;
     expect(json).toMatchObject({ topic: config.topic, events: 20, poison: 0, seed: 3 });
     expect(json.partitions.reduce((s, p) => s + p.messages, 0)).toBe(20);
+  });
+
+  it('on Ctrl-C flushes what is in flight and prints the summary of what was really sent', async () => {
+    const topic = `${config.topic}-sigint`;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/produce-avro.ts', '--topic', topic, '--duration', '120', '--rate', '20000', '--json'], {
+      cwd: projectRoot,
+      env: { ...process.env, KIT_TOPIC: config.topic },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await eventually('events on the topic', async () => (await admin.fetchTopicOffsets(topic).catch(() => [])).reduce((n, p) => n + Number(p.high), 0), (n) => n >= 20_000, 60_000);
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(0);
+      expect(stderr).toContain('interrupted: flushing what is in flight');
+      const s = JSON.parse(stdout) as ProduceSummary;
+      expect(s.interrupted).toBe(true);
+      expect(s.events).toBeGreaterThanOrEqual(20_000);
+      const ends = await admin.fetchTopicOffsets(topic);
+      expect(s.partitions.reduce((n, p) => n + p.messages, 0)).toBe(s.events);
+      for (const end of ends) {
+        const p = s.partitions.find((x) => x.partition === end.partition)!;
+        expect(BigInt(p.lastOffset) + 1n).toBe(BigInt(end.high));
+      }
+    } finally {
+      child.kill('SIGKILL');
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    }
   });
 
   it('exits 2 with a clear message on bad flags and on an unreachable broker or registry', () => {
