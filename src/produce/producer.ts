@@ -98,6 +98,9 @@ export const MAX_BATCH_BYTES = 768 * 1024;
  */
 const RECORD_OVERHEAD_BYTES = 24 + RUN_ID_HEADER.length + 36 + PRODUCED_AT_HEADER.length + 24;
 
+/** Batches per second at most when a --rate is set. */
+export const PACED_BATCHES_PER_SEC = 20;
+
 /** Where each poison message goes among the events: spread evenly over the run. */
 export function poisonSlots(events: number, poison: number): Set<number> {
   const slots = new Set<number>();
@@ -249,6 +252,8 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
     return { ...batch, acked };
   };
 
+  // With --rate, a batch holds at most 1/PACED_BATCHES_PER_SEC of a second's events: a steady flow, not a burst then a pause.
+  const batchLimit = opts.rate > 0 ? Math.min(opts.batchSize, Math.ceil(opts.rate / PACED_BATCHES_PER_SEC)) : opts.batchSize;
   const inFlight: Batch[] = [];
   let failure: unknown;
   const settleOldest = async () => {
@@ -268,7 +273,7 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
 
   try {
     while (failure === undefined && !done()) {
-      const size = Math.min(opts.batchSize, target !== undefined ? target - prepared : opts.batchSize);
+      const size = Math.min(batchLimit, target !== undefined ? target - prepared : batchLimit);
       const batch = await dispatch(size);
       inFlight.push(batch);
       prepared += batch.events;

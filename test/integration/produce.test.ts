@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { EventGenerator, readSchema } from '../../src/produce/events.js';
-import { produceAvro, RUN_ID_HEADER, type ProduceSummary } from '../../src/produce/producer.js';
+import { PACED_BATCHES_PER_SEC, PRODUCED_AT_HEADER, produceAvro, RUN_ID_HEADER, type ProduceSummary } from '../../src/produce/producer.js';
 import { IncompatibleSchemaError, Registry } from '../../src/produce/registry.js';
 import { projectRoot } from '../../src/paths.js';
 import { eventually, isolatedConfig } from './helpers.js';
@@ -33,13 +33,13 @@ async function readTopic(topic: string, expected: number) {
   const consumer = kafka.consumer({ groupId: `it-read-${topic}-${Date.now()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  const messages: { partition: number; offset: string; key: string; value: Buffer; runId?: string }[] = [];
+  const messages: { partition: number; offset: string; key: string; value: Buffer; runId?: string; producedAt?: string }[] = [];
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`read ${messages.length}/${expected} messages of ${topic}`)), 60_000);
     consumer
       .run({
         eachMessage: async ({ partition, message }) => {
-          messages.push({ partition, offset: message.offset, key: message.key!.toString(), value: message.value!, runId: message.headers?.[RUN_ID_HEADER]?.toString() });
+          messages.push({ partition, offset: message.offset, key: message.key!.toString(), value: message.value!, runId: message.headers?.[RUN_ID_HEADER]?.toString(), producedAt: message.headers?.[PRODUCED_AT_HEADER]?.toString() });
           if (messages.length >= expected) {
             clearTimeout(timer);
             resolve();
@@ -140,6 +140,20 @@ describe('produce:avro', () => {
       const [end] = await admin.fetchTopicOffsets(topic);
       expect(big.partitions).toEqual([{ partition: 0, firstOffset: '0', lastOffset: '19999', messages: 20_000 }]);
       expect(end!.high).toBe('20000');
+    } finally {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    }
+  });
+
+  it('paces a --rate run: small batches spread over the run, not one burst', async () => {
+    const topic = `${config.topic}-rate`;
+    try {
+      // 200 events/s: batches of 200 / PACED_BATCHES_PER_SEC events, one every 1/PACED_BATCHES_PER_SEC s, over about a second.
+      const paced = await produceAvro({ ...baseOptions, topic, count: 200, rate: 200, batchSize: 4000, seed: 6, poison: 0 });
+      expect(paced.events).toBe(200);
+      const times = [...new Set((await readTopic(topic, 200)).map((m) => m.producedAt!))].map((t) => Date.parse(t)).sort((a, b) => a - b);
+      expect(times.length).toBeGreaterThanOrEqual(PACED_BATCHES_PER_SEC * 0.8);
+      expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(800);
     } finally {
       await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
     }
