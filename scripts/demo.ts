@@ -5,6 +5,7 @@ import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js
 import { loadConfig } from '../src/config.js';
 import { ConnectClient } from '../src/connect/rest.js';
 import { renderReport } from '../src/parity/report.js';
+import { composeUp } from '../src/demo/compose-up.js';
 import { connectAdmin, ensureTopic, kafkaClient } from '../src/kafka.js';
 import { connectorDeployed, legsFromConfig, verifyParity } from '../src/parity/verify.js';
 import { produceAvro } from '../src/produce/producer.js';
@@ -29,8 +30,7 @@ await run(program, async () => {
   const docker = o.embedded ? { available: false, detail: '--embedded given' } : probeDocker();
   if (docker.available) {
     say(`stack: ${docker.detail} answers; docker compose up -d --wait`);
-    const up = spawnSync('docker', ['compose', 'up', '-d', '--wait'], { cwd: projectRoot, stdio: 'inherit' });
-    if (up.status !== 0) throw new Error('docker compose up -d --wait failed (see above)');
+    composeUp({ log: (l) => process.stderr.write(`[stack] ${l}\n`) });
   } else {
     say(`stack: no Docker engine (${docker.detail}); starting the embedded stack`);
     await new EmbeddedStack({ log: (l) => process.stderr.write(`[stack] ${l}\n`) }).up();
@@ -56,7 +56,7 @@ await run(program, async () => {
         '(the official connector cannot be downloaded on this machine; see `npm run stack:status`). Only the Kafka-engine leg runs.\n',
     );
   } else {
-    const deploy = spawnSync('npx', ['tsx', 'scripts/connector.ts', 'deploy', '--all'], { cwd: projectRoot, stdio: 'inherit' });
+    const deploy = spawnSync('npx', ['tsx', 'scripts/connector.ts', 'deploy'], { cwd: projectRoot, stdio: 'inherit' });
     if (deploy.status !== 0) throw new UsageError('connector:deploy failed (see above)');
   }
 

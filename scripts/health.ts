@@ -6,16 +6,17 @@ import { loadConfig } from '../src/config.js';
 import { checkClickHouse } from '../src/clickhouse/query.js';
 import { quickConnectClient } from '../src/connect/rest.js';
 import { collectHealth, type HealthContext } from '../src/health/collect.js';
+import { engineLag } from '../src/health/model.js';
 import { renderHealth } from '../src/health/render.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 
 const program = command(
   'health',
-  'One view of both legs: per-partition lag of the connector\'s and the Kafka engine\'s consumer groups, connector and task states with traces, system.kafka_consumers and its exceptions, DLQ and errors-table counts. Exit 0 healthy, 1 unhealthy (a FAILED connector or task, recent Kafka-engine consumer exceptions, a missing topic or Kafka-engine table), 2 bad input or Kafka/ClickHouse unreachable.',
+  'One view of both legs: per-partition lag of the connector\'s and the Kafka engine\'s consumer groups, connector and task states with traces, system.kafka_consumers and its exceptions, DLQ and errors-table counts. Exit 0 healthy, 1 unhealthy (a FAILED connector or task, a recent Kafka-engine consumer exception it has not recovered from, a missing topic or Kafka-engine table), 2 bad input or Kafka/ClickHouse unreachable.',
 )
   .option('--json', 'print the report as JSON (with --watch: one JSON document a line)')
   .addOption(new Option('--watch [seconds]', 'refresh every N seconds (default 5) until Ctrl-C, which exits 0').argParser(int('--watch', 1)).preset('5'))
-  .option('--exceptions-window <minutes>', 'Kafka-engine consumer exceptions younger than this are unhealthy', int('--exceptions-window', 1), 5);
+  .option('--exceptions-window <minutes>', 'Kafka-engine consumer exceptions younger than this are unhealthy unless the consumer has recovered (polled and committed since, lag not growing)', int('--exceptions-window', 1), 5);
 
 await run(program, async () => {
   const o = program.opts<{ json?: boolean; watch?: number; exceptionsWindow: number }>();
@@ -46,10 +47,12 @@ await run(program, async () => {
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     const tty = process.stdout.isTTY && !o.json;
+    let previousEngineLag: number | undefined;
     while (!stop.signal.aborted) {
       let text: string;
       try {
-        const report = await collectHealth(ctx, { exceptionWindowSec: windowSec });
+        const report = await collectHealth(ctx, { exceptionWindowSec: windowSec, previousEngineLag });
+        previousEngineLag = engineLag(report);
         text = o.json ? JSON.stringify(report) : renderHealth(report, windowSec);
       } catch (e) {
         // A service that stops answering mid-watch is shown, and the watch goes on.

@@ -121,6 +121,14 @@ function requirePassword(env: KitEnv, key: keyof KitEnv): string {
       `${key} is not set. Put it in .env (see .env.example), export it, or run \`npm run stack:up\`, which writes a .env with generated passwords when none exists.`,
     );
   }
+  // Docker Compose reads `$NAME`, `${NAME}` and `$$` in .env as interpolation; the kit reads
+  // the value as written, so the two would use different passwords.
+  if (check.data.includes('$')) {
+    throw new ConfigError(
+      `${key} contains "$", which Docker Compose would read as a variable reference in .env while the kit reads it as written, so the ClickHouse users and the kit would disagree on the password. ` +
+        `Choose a password without "$" (or delete the ${key} line from .env and run \`npm run stack:up\` or \`npm run demo\`, which write a generated one).`,
+    );
+  }
   return check.data;
 }
 

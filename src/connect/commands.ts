@@ -8,6 +8,11 @@
  *   pause | resume | stop | delete
  *   offsets   read; --reset (--yes) to rewind
  *
+ * Which connectors: `--name`/`--file` narrow, `--all` is every definition. Without any,
+ * deploy and the reading verbs (status, offsets) take every definition (status: every
+ * connector on the worker); verbs that interrupt, rewind or remove connectors want an
+ * explicit choice.
+ *
  * Exit codes: 0 ok, 1 a connector or task failed, 2 bad input, failed validation or an
  * unreachable worker.
  */
@@ -51,11 +56,20 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 const err = (line: string) => process.stderr.write(`[connector] ${line}\n`);
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 
-function addSelection(cmd: Command, what: string): Command {
+/** What a verb does when neither --name, --file nor --all is given. */
+type Unselected = 'every definition' | 'every connector on the worker' | 'refuse';
+
+function addSelection(cmd: Command, what: string, unselected: Unselected = 'refuse'): Command {
+  const all =
+    unselected === 'every definition'
+      ? `${what} every definition in the definitions directory (the default without --name or --file)`
+      : unselected === 'refuse'
+        ? `${what} every definition in the definitions directory (${what} needs --name, --file or --all)`
+        : `${what} every definition in the definitions directory`;
   return cmd
     .option('--name <name>', `${what} by connector name (repeatable)`, collect)
     .option('--file <path>', `${what} by definition file (repeatable)`, collect)
-    .option('--all', `${what} every definition in the definitions directory`)
+    .option('--all', all)
     .option('--dir <dir>', 'the definitions directory', DEFINITIONS_DIR)
     .option('--json', 'print the result as JSON');
 }
@@ -88,9 +102,17 @@ function targetNames(o: SelectOpts): string[] {
   return [...new Set(names)];
 }
 
-function requireTargets(o: SelectOpts): string[] {
+/** Without --name, --file or --all: every definition. */
+function orEveryDefinition(o: SelectOpts): SelectOpts {
+  return hasSelection(selection(o)) ? o : { ...o, all: true };
+}
+
+/** Verbs that interrupt, rewind or remove connectors act only on what was chosen. */
+function requireTargets(o: SelectOpts, verb: string): string[] {
   const names = targetNames(o);
-  if (names.length === 0) throw new UsageError('choose the connector: --name <connector>, --file <definition> or --all');
+  if (names.length === 0) {
+    throw new UsageError(`${verb} acts only on connectors you choose: --name <connector>, --file <definition> or --all (every definition in ${o.dir ?? DEFINITIONS_DIR})`);
+  }
   return names;
 }
 
@@ -157,7 +179,7 @@ async function runDeploy(o: SelectOpts & WaitOpts & { dryRun?: boolean; offline?
   if (o.profile) kitOpts.profile = o.profile;
   if (o.exactlyOnce !== undefined) kitOpts.exactlyOnce = o.exactlyOnce;
   const kit = kitValues(config, env, kitOpts);
-  const rendered = renderAll(selectDefinitions(selection(o)), kit, env);
+  const rendered = renderAll(selectDefinitions(selection(orEveryDefinition(o))), kit, env);
   const json = o.json ?? false;
   const result = await deploy(rendered, o.offline ? undefined : clientFor(config), {
     dryRun: o.dryRun ?? false,
@@ -242,7 +264,7 @@ async function awaitTargets(client: ConnectClient, names: string[], target: Targ
 }
 
 async function runStateVerb(verb: 'pause' | 'resume' | 'stop', o: SelectOpts & WaitOpts) {
-  const names = requireTargets(o);
+  const names = requireTargets(o, verb);
   const client = clientFor(loadConfig());
   await requireExisting(client, names);
   for (const name of names) await client[verb](name);
@@ -250,7 +272,7 @@ async function runStateVerb(verb: 'pause' | 'resume' | 'stop', o: SelectOpts & W
 }
 
 async function runRestart(o: SelectOpts & WaitOpts & { failed?: boolean }) {
-  const names = requireTargets(o);
+  const names = requireTargets(o, 'restart');
   const client = clientFor(loadConfig());
   await requireExisting(client, names);
   const onlyFailed = o.failed ?? false;
@@ -265,7 +287,7 @@ async function runRestart(o: SelectOpts & WaitOpts & { failed?: boolean }) {
 }
 
 async function runDelete(o: SelectOpts) {
-  const names = requireTargets(o);
+  const names = requireTargets(o, 'delete');
   const client = clientFor(loadConfig());
   await requireExisting(client, names);
   for (const name of names) await client.delete(name);
@@ -274,7 +296,7 @@ async function runDelete(o: SelectOpts) {
 }
 
 async function runOffsets(o: SelectOpts & WaitOpts & { reset?: boolean; yes?: boolean }) {
-  const names = requireTargets(o);
+  const names = o.reset ? requireTargets(o, 'offsets --reset') : targetNames(orEveryDefinition(o));
   const config = loadConfig();
   const client = clientFor(config);
   await requireExisting(client, names);
@@ -322,11 +344,13 @@ export function connectorProgram(): ConnectorProgram {
     });
   program.addHelpText(
     'after',
-    '\nExit codes: 0 ok, 1 a connector or task failed, 2 bad input, validation failure or unreachable worker.',
+    '\nWithout --name, --file or --all: deploy and offsets act on every definition in connect/connectors/, status shows every connector on the worker;' +
+      ' restart, pause, resume, stop, delete and offsets --reset refuse (exit 2) until you choose.' +
+      '\nExit codes: 0 ok, 1 a connector or task failed, 2 bad input, validation failure or unreachable worker.',
   );
 
-  const dep = addWait(addSelection(program.command('deploy'), 'deploy'), 'RUNNING')
-    .description('render, lint, validate, diff, then create or update each connector and wait for it and every task to be RUNNING')
+  const dep = addWait(addSelection(program.command('deploy'), 'deploy', 'every definition'), 'RUNNING')
+    .description('render, lint, validate, diff, then create or update each connector (every definition unless --name/--file narrow it) and wait for it and every task to be RUNNING')
     .option('--dry-run', 'check everything against the worker and print the plan; apply nothing')
     .option('--offline', 'render and lint only, without a worker (implies --dry-run)')
     .addOption(new Option('--profile <profile>', 'the stack the definitions target (KIT_CONNECT_PROFILE)').choices(PROFILES))
@@ -334,7 +358,7 @@ export function connectorProgram(): ConnectorProgram {
     .option('--no-exactly-once', 'render ${kit:exactly_once} as false');
   on(dep, runDeploy);
 
-  const st = addSelection(program.command('status'), 'show')
+  const st = addSelection(program.command('status'), 'show', 'every connector on the worker')
     .description('the worker, and each connector with its tasks and failure traces (all connectors when none is chosen); exit 1 when something FAILED')
     .option('--full-trace', 'print whole stack traces');
   on(st, runStatus);
@@ -360,9 +384,9 @@ export function connectorProgram(): ConnectorProgram {
   );
   on(del, runDelete);
 
-  const off = addWait(addSelection(program.command('offsets'), 'read'), 'STOPPED')
-    .description('print committed offsets; with --reset, stop the connector and delete them (and the exactly-once KeeperMap state)')
-    .option('--reset', 'stop the connector, DELETE its offsets, clear ClickHouse exactly-once state when exactlyOnce=true')
+  const off = addWait(addSelection(program.command('offsets'), 'read', 'every definition'), 'STOPPED')
+    .description('print committed offsets (of every definition unless chosen); with --reset, stop the chosen connectors and delete them (and the exactly-once KeeperMap state)')
+    .option('--reset', 'stop the connector, DELETE its offsets, clear ClickHouse exactly-once state when exactlyOnce=true (needs --name, --file or --all)')
     .option('--yes', 'confirm --reset; without it the steps are printed and nothing is done');
   on(off, runOffsets);
 

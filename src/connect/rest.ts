@@ -15,6 +15,7 @@ import {
   ConnectorStatus,
   ErrorBody,
   ExpandedConnectors,
+  MessageBody,
   Offsets,
   PluginList,
   ServerInfo,
@@ -215,8 +216,8 @@ export class ConnectClient {
   }
 
   async resetOffsets(name: string): Promise<string | undefined> {
-    const body = (await this.request('DELETE', `/connectors/${seg(name)}/offsets`)) as { message?: string } | undefined;
-    return body?.message;
+    // The message is only shown, so an answer without one is no error.
+    return MessageBody.safeParse(await this.request('DELETE', `/connectors/${seg(name)}/offsets`)).data?.message;
   }
 }
 

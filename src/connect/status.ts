@@ -5,13 +5,16 @@ import { scrubText } from './redact.js';
 
 export const TRACE_LINES = 15;
 
+/** Shown where Connect did not say which worker runs a connector or task. */
+export const UNKNOWN_WORKER = '(worker unknown)';
+
 export function taskSummary(s: ConnectorStatus): string {
   if (s.tasks.length === 0) return '(no tasks)';
   return s.tasks.map((t) => `${t.id}:${t.state}`).join(' ');
 }
 
 export function statusRows(statuses: readonly ConnectorStatus[]): (string | number)[][] {
-  return statuses.map((s) => [s.name, s.type ?? '', s.connector.state, taskSummary(s), s.connector.worker_id]);
+  return statuses.map((s) => [s.name, s.type ?? '', s.connector.state, taskSummary(s), s.connector.worker_id ?? UNKNOWN_WORKER]);
 }
 
 export function statusTable(statuses: readonly ConnectorStatus[]): string {
@@ -21,7 +24,7 @@ export function statusTable(statuses: readonly ConnectorStatus[]): string {
 export function taskTable(s: ConnectorStatus): string {
   return table(
     ['task', 'state', 'worker', 'error'],
-    s.tasks.map((t) => [t.id, t.state, t.worker_id, t.trace?.split('\n')[0] ?? '']),
+    s.tasks.map((t) => [t.id, t.state, t.worker_id ?? UNKNOWN_WORKER, t.trace?.split('\n')[0] ?? '']),
   );
 }
 
@@ -41,11 +44,11 @@ export interface Trace {
 export function failureTraces(s: ConnectorStatus, secrets: readonly string[] = []): Trace[] {
   const out: Trace[] = [];
   if (s.connector.state === 'FAILED') {
-    out.push({ what: `connector ${s.name}`, worker: s.connector.worker_id, trace: scrubText(s.connector.trace ?? '(no trace)', secrets) });
+    out.push({ what: `connector ${s.name}`, worker: s.connector.worker_id ?? UNKNOWN_WORKER, trace: scrubText(s.connector.trace ?? '(no trace)', secrets) });
   }
   for (const t of s.tasks) {
     if (t.state !== 'FAILED') continue;
-    out.push({ what: `task ${s.name}-${t.id}`, worker: t.worker_id, trace: scrubText(t.trace ?? '(no trace)', secrets) });
+    out.push({ what: `task ${s.name}-${t.id}`, worker: t.worker_id ?? UNKNOWN_WORKER, trace: scrubText(t.trace ?? '(no trace)', secrets) });
   }
   return out;
 }

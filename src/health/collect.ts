@@ -6,17 +6,20 @@
  * Kafka and ClickHouse are required: not answering is a UsageError (exit 2). The
  * Connect worker is optional: not answering is said in its section.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin } from 'kafkajs';
 import type { KitConfig } from '../config.js';
 import type { ConnectClient } from '../connect/rest.js';
-import { failureTraces, scrubStatus } from '../connect/status.js';
+import { failureTraces, scrubStatus, UNKNOWN_WORKER } from '../connect/status.js';
 import { queryRows, tableExists } from '../clickhouse/query.js';
 import { qualified } from '../parity/queries.js';
 import { committedOffsets, partitionEnds } from '../parity/truth.js';
 import { legsFromConfig } from '../parity/verify.js';
-import { groupLag, retainedMessages, type PartitionEnds } from './lag.js';
+import { groupLag, retainedMessages, type GroupLag, type PartitionEnds } from './lag.js';
 import {
+  engineLag,
+  needsLagTrend,
   verdict,
   type ConnectSection,
   type CountSection,
@@ -28,6 +31,9 @@ import {
 
 /** The newest consumer exceptions kept per consumer. */
 export const EXCEPTIONS_KEPT = 5;
+
+/** Longer than the Kafka engine's default flush interval (7.5 s), so a second look sees at least one commit. */
+export const TREND_SAMPLE_MS = 10_000;
 
 export interface HealthContext {
   config: KitConfig;
@@ -43,7 +49,15 @@ async function topicEnds(admin: Admin, topic: string, topics: string[]): Promise
 
 const ISO = `'%Y-%m-%dT%H:%i:%SZ'`;
 
-export const KAFKA_CONSUMERS_QUERY = `
+/** Columns of system.kafka_consumers that some supported servers lack: ClickHouse 25.8 has no `dependencies`. */
+export const OPTIONAL_CONSUMER_COLUMNS = ['dependencies'] as const;
+
+export const CONSUMER_COLUMNS_QUERY = `SELECT name FROM system.columns WHERE database = 'system' AND table = 'kafka_consumers'`;
+
+/** The system.kafka_consumers query for a server whose table has `columns`. */
+export function kafkaConsumersQuery(columns: ReadonlySet<string>): string {
+  const optional = OPTIONAL_CONSUMER_COLUMNS.filter((c) => columns.has(c)).map((c) => `\n         ${c},`).join('');
+  return `
   SELECT consumer_id,
          assignments.topic AS topics,
          assignments.partition_id AS partitions,
@@ -52,14 +66,14 @@ export const KAFKA_CONSUMERS_QUERY = `
          num_commits,
          formatDateTime(last_poll_time, ${ISO}, 'UTC') AS last_poll,
          formatDateTime(last_commit_time, ${ISO}, 'UTC') AS last_commit,
-         is_currently_used,
-         dependencies,
+         is_currently_used,${optional}
          arrayMap(t -> formatDateTime(t, ${ISO}, 'UTC'), exceptions.time) AS exception_times,
          arrayMap(t -> dateDiff('second', t, now()), exceptions.time) AS exception_ages,
          exceptions.text AS exception_texts
   FROM system.kafka_consumers
   WHERE database = {db:String} AND table = {table:String}
   ORDER BY consumer_id`;
+}
 
 interface ConsumerRow {
   consumer_id: string;
@@ -71,7 +85,7 @@ interface ConsumerRow {
   last_poll: string;
   last_commit: string;
   is_currently_used: number;
-  dependencies: string[][];
+  dependencies?: string[][];
   exception_times: string[];
   exception_ages: number[];
   exception_texts: string[];
@@ -82,7 +96,7 @@ export function consumerFromRow(r: ConsumerRow): KafkaConsumerHealth {
     .map((text, i) => ({ time: r.exception_times[i] ?? '', ageSec: Number(r.exception_ages[i] ?? 0), text }))
     .sort((a, b) => a.ageSec - b.ageSec)
     .slice(0, EXCEPTIONS_KEPT);
-  return {
+  const consumer: KafkaConsumerHealth = {
     consumerId: r.consumer_id,
     assignments: r.topics.map((topic, i) => ({ topic, partition: Number(r.partitions[i]), currentOffset: String(r.offsets[i]) })),
     numMessagesRead: Number(r.num_messages_read),
@@ -90,16 +104,23 @@ export function consumerFromRow(r: ConsumerRow): KafkaConsumerHealth {
     lastPollTime: r.last_poll,
     lastCommitTime: r.last_commit,
     isCurrentlyUsed: Number(r.is_currently_used) === 1,
-    dependencies: r.dependencies,
     exceptions,
   };
+  if (r.dependencies) consumer.dependencies = r.dependencies;
+  return consumer;
+}
+
+async function consumerColumns(ch: ClickHouseClient): Promise<Set<string>> {
+  const rows = await queryRows<{ name: string }>(ch, { query: CONSUMER_COLUMNS_QUERY, params: {} });
+  return new Set(rows.map((r) => r.name));
 }
 
 async function kafkaEngineSection(ctx: HealthContext): Promise<KafkaEngineSection> {
   const { database } = ctx.config.clickhouse;
   const table = ctx.config.tables.kafkaQueue;
   const exists = await tableExists(ctx.ch, database, table);
-  const consumers = exists ? (await queryRows<ConsumerRow>(ctx.ch, { query: KAFKA_CONSUMERS_QUERY, params: { db: database, table } })).map(consumerFromRow) : [];
+  const query = exists ? kafkaConsumersQuery(await consumerColumns(ctx.ch)) : undefined;
+  const consumers = query ? (await queryRows<ConsumerRow>(ctx.ch, { query, params: { db: database, table } })).map(consumerFromRow) : [];
   return { table: qualified(database, table), exists, consumers };
 }
 
@@ -133,7 +154,7 @@ async function connectSection(ctx: HealthContext): Promise<ConnectSection> {
         deployed: true,
         state: s.connector.state,
         worker: s.connector.worker_id,
-        tasks: s.tasks.map((t) => ({ id: t.id, state: t.state, worker: t.worker_id })),
+        tasks: s.tasks.map((t) => ({ id: t.id, state: t.state, worker: t.worker_id ?? UNKNOWN_WORKER })),
         traces: failureTraces(s, secrets),
       },
     };
@@ -142,19 +163,31 @@ async function connectSection(ctx: HealthContext): Promise<ConnectSection> {
   }
 }
 
-/** One look at every section, with the verdict. */
-export async function collectHealth(ctx: HealthContext, opts: VerdictOptions): Promise<HealthReport> {
+async function readLag(ctx: HealthContext, ends: PartitionEnds[] | undefined): Promise<GroupLag[]> {
+  const lag = [];
+  for (const leg of legsFromConfig(ctx.config)) {
+    const committed = ends ? await committedOffsets(ctx.admin, leg.group, ctx.config.topic) : undefined;
+    lag.push(groupLag(leg.name, leg.group, ends ?? [], committed));
+  }
+  return lag;
+}
+
+export interface CollectOptions extends VerdictOptions {
+  /** How long to wait before the second lag sample that tells whether lag grows. */
+  trendSampleMs?: number;
+}
+
+/**
+ * One look at every section, with the verdict. When the verdict hangs on whether the
+ * Kafka-engine group's lag grows and no earlier look says, the lag is read a second time.
+ */
+export async function collectHealth(ctx: HealthContext, opts: CollectOptions): Promise<HealthReport> {
   const { config, admin } = ctx;
   const at = new Date().toISOString();
   const topics = await admin.listTopics();
   const ends = await topicEnds(admin, config.topic, topics);
-  const lag = [];
-  for (const leg of legsFromConfig(config)) {
-    const committed = ends ? await committedOffsets(admin, leg.group, config.topic) : undefined;
-    lag.push(groupLag(leg.name, leg.group, ends ?? [], committed));
-  }
   const dlqEnds = await topicEnds(admin, config.connector.dlqTopic, topics);
-  const [connect, kafkaEngine, errorsTable] = await Promise.all([connectSection(ctx), kafkaEngineSection(ctx), errorsTableSection(ctx)]);
+  const [lag, connect, kafkaEngine, errorsTable] = await Promise.all([readLag(ctx, ends), connectSection(ctx), kafkaEngineSection(ctx), errorsTableSection(ctx)]);
   const sections = {
     at,
     topic: { name: config.topic, exists: ends !== undefined, partitions: ends?.length ?? 0, messages: ends ? retainedMessages(ends) : 0 },
@@ -164,5 +197,11 @@ export async function collectHealth(ctx: HealthContext, opts: VerdictOptions): P
     dlq: { name: config.connector.dlqTopic, exists: dlqEnds !== undefined, count: dlqEnds ? retainedMessages(dlqEnds) : 0 },
     errorsTable,
   };
-  return { ...sections, verdict: verdict(sections, opts) };
+  const { trendSampleMs = TREND_SAMPLE_MS, ...verdictOpts } = opts;
+  if (needsLagTrend(sections, verdictOpts)) {
+    verdictOpts.previousEngineLag = engineLag(sections);
+    await sleep(trendSampleMs);
+    sections.lag = await readLag(ctx, await topicEnds(admin, config.topic, topics));
+  }
+  return { ...sections, verdict: verdict(sections, verdictOpts) };
 }

@@ -53,8 +53,8 @@ export interface KafkaConsumerHealth {
   lastPollTime: string;
   lastCommitTime: string;
   isCurrentlyUsed: boolean;
-  /** Materialized views (and their targets) reading the table. */
-  dependencies: string[][];
+  /** Materialized views (and their targets) reading the table; absent where ClickHouse does not say (25.8). */
+  dependencies?: string[][];
   /** Newest first. */
   exceptions: ConsumerException[];
 }
@@ -94,8 +94,10 @@ export interface Verdict {
 export type HealthReport = HealthSections & { verdict: Verdict };
 
 export interface VerdictOptions {
-  /** Consumer exceptions younger than this make the Kafka-engine leg unhealthy. */
+  /** Consumer exceptions younger than this make the Kafka-engine leg unhealthy, unless it recovered. */
   exceptionWindowSec: number;
+  /** The Kafka-engine group's total lag at an earlier look: tells whether its lag grows. */
+  previousEngineLag?: number;
 }
 
 const firstLine = (text: string) => text.split('\n')[0]!.trim();
@@ -104,11 +106,44 @@ export function recentExceptions(c: KafkaConsumerHealth, windowSec: number): Con
   return c.exceptions.filter((e) => e.ageSec <= windowSec);
 }
 
+/** The Kafka-engine group's total lag; undefined when it has committed nothing. */
+export function engineLag(s: Pick<HealthSections, 'lag'>): number | undefined {
+  const g = s.lag.find((l) => l.leg === 'kafka_engine');
+  return g?.committed ? g.totalLag : undefined;
+}
+
+/** Whether ClickHouse time `a` (ISO, second resolution) is strictly later than `b`. */
+const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
+
+/**
+ * A consumer has recovered from an exception when, since the exception's time, it has
+ * polled, and committed (or has nothing left to commit: lag 0), and its group's lag is
+ * not growing: 0, or no more than at the previous look. Without a previous look a
+ * non-zero lag cannot be judged, so it does not count as recovered.
+ */
+export function recoveredFrom(c: KafkaConsumerHealth, e: ConsumerException, lag: number | undefined, previousLag: number | undefined): boolean {
+  if (lag === undefined || !later(c.lastPollTime, e.time)) return false;
+  if (lag > 0 && !later(c.lastCommitTime, e.time)) return false;
+  return lag === 0 || (previousLag !== undefined && lag <= previousLag);
+}
+
+/** True when only a second lag sample can tell a recovered consumer from a failing one. */
+export function needsLagTrend(s: Pick<HealthSections, 'lag' | 'kafkaEngine'>, opts: VerdictOptions): boolean {
+  const lag = engineLag(s);
+  if (opts.previousEngineLag !== undefined || lag === undefined || lag === 0) return false;
+  return s.kafkaEngine.consumers.some((c) => {
+    const newest = recentExceptions(c, opts.exceptionWindowSec)[0];
+    return newest !== undefined && later(c.lastPollTime, newest.time) && later(c.lastCommitTime, newest.time);
+  });
+}
+
 /**
  * Unhealthy (exit 1): the connector or a task FAILED; a Kafka-engine consumer raised
- * an exception within the window; the topic or the Kafka-engine table is missing.
- * Everything else is a note: lag, DLQ records, error rows, a connector that is not
- * deployed, a Connect worker that does not answer.
+ * an exception within the window and has not recovered from it (see recoveredFrom);
+ * the topic or the Kafka-engine table is missing. Everything else is a note: lag, DLQ
+ * records, error rows, a recovered-from exception, a connector or task in any other
+ * state (one Connect adds later included), a connector that is not deployed, a
+ * Connect worker that does not answer.
  */
 export function verdict(s: HealthSections, opts: VerdictOptions): Verdict {
   const problems: string[] = [];
@@ -124,6 +159,10 @@ export function verdict(s: HealthSections, opts: VerdictOptions): Verdict {
     const failed = c.connector.tasks.filter((t) => t.state === 'FAILED');
     if (failed.length > 0) problems.push(`connector ${c.connector.name}: task ${failed.map((t) => t.id).join(', ')} FAILED`);
     else if (c.connector.state && c.connector.state !== 'RUNNING') notes.push(`connector ${c.connector.name} is ${c.connector.state}`);
+    else {
+      const idle = c.connector.tasks.filter((t) => t.state !== 'RUNNING');
+      if (idle.length > 0) notes.push(`connector ${c.connector.name}: ${idle.map((t) => `task ${t.id} is ${t.state}`).join(', ')}`);
+    }
     if (c.connector.state === 'RUNNING' && c.connector.tasks.length === 0) notes.push(`connector ${c.connector.name} has no tasks`);
   }
 
@@ -131,13 +170,15 @@ export function verdict(s: HealthSections, opts: VerdictOptions): Verdict {
   if (!k.exists) problems.push(`Kafka-engine table ${k.table} does not exist (npm run sql:apply)`);
   else {
     if (k.consumers.length === 0) notes.push(`Kafka-engine table ${k.table} has no consumer in system.kafka_consumers`);
+    const lag = engineLag(s);
     for (const consumer of k.consumers) {
       const recent = recentExceptions(consumer, opts.exceptionWindowSec);
       if (recent.length === 0) continue;
       const newest = recent[0]!;
-      problems.push(
-        `Kafka-engine consumer ${consumer.consumerId || '(no id yet)'} of ${k.table}: ${recent.length} exception(s) in the last ${Math.round(opts.exceptionWindowSec / 60)} min, newest ${newest.ageSec} s ago: ${firstLine(newest.text)}`,
-      );
+      const what = `Kafka-engine consumer ${consumer.consumerId || '(no id yet)'} of ${k.table}: ${recent.length} exception(s) in the last ${Math.round(opts.exceptionWindowSec / 60)} min, newest ${newest.ageSec} s ago: ${firstLine(newest.text)}`;
+      if (recoveredFrom(consumer, newest, lag, opts.previousEngineLag)) {
+        notes.push(`${what} (recovered: polled at ${consumer.lastPollTime}, committed at ${consumer.lastCommitTime}, lag ${lag} not growing)`);
+      } else problems.push(what);
     }
   }
 

@@ -1,6 +1,6 @@
 /** `npm run health` for people: one block per section, the verdict last. */
 import { table } from '../cli.js';
-import { formatTraces, taskTable } from '../connect/status.js';
+import { formatTraces, taskTable, UNKNOWN_WORKER } from '../connect/status.js';
 import type { ConnectSection, HealthReport, KafkaEngineSection } from './model.js';
 
 const firstLine = (text: string) => text.split('\n')[0]!.trim();
@@ -19,11 +19,11 @@ function connectBlock(c: ConnectSection): string {
   const who = `connector ${c.connector.name} on ${c.url}`;
   if (!c.reachable) return `${who}: worker not usable: ${c.error ?? 'no answer'}`;
   if (c.connector.deployed === false) return `${who} (Kafka Connect ${c.version}): not deployed`;
-  const out = [`${who} (Kafka Connect ${c.version}): ${c.connector.state} on ${c.connector.worker}`];
+  const out = [`${who} (Kafka Connect ${c.version}): ${c.connector.state} on ${c.connector.worker ?? UNKNOWN_WORKER}`];
   out.push(
     c.connector.tasks.length === 0
       ? '  (no tasks)'
-      : taskTable({ name: c.connector.name, connector: { state: c.connector.state ?? '', worker_id: c.connector.worker ?? '' }, tasks: c.connector.tasks.map((t) => ({ id: t.id, state: t.state, worker_id: t.worker })) }),
+      : taskTable({ name: c.connector.name, connector: { state: c.connector.state ?? '', worker_id: c.connector.worker }, tasks: c.connector.tasks.map((t) => ({ id: t.id, state: t.state, worker_id: t.worker })) }),
   );
   if (c.connector.traces.length > 0) out.push(formatTraces(c.connector.traces));
   return out.join('\n');

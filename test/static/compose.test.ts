@@ -368,6 +368,10 @@ describe('docker-compose.yml: service configuration', () => {
     expect(env.CONNECT_BOOTSTRAP_SERVERS).toBe('kafka:19092');
     expect(env.CONNECT_GROUP_ID).toBeTruthy();
     expect(env.CONNECT_REST_ADVERTISED_HOST_NAME).toBeTruthy();
+    // Kafka 3.0 removed rest.host.name and rest.port; the REST server listens on `listeners`.
+    expect(env.CONNECT_LISTENERS).toBe('http://0.0.0.0:8083');
+    expect(env).not.toHaveProperty('CONNECT_REST_PORT');
+    expect(env).not.toHaveProperty('CONNECT_REST_HOST_NAME');
     for (const t of ['CONFIG', 'OFFSET', 'STATUS']) {
       expect(env[`CONNECT_${t}_STORAGE_TOPIC`], t).toBeTruthy();
       expect(env[`CONNECT_${t}_STORAGE_REPLICATION_FACTOR`], t).toBe('1');

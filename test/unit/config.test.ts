@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { parseEnv } from 'node:util';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, resolveEnv } from '../../src/config.js';
+import { ensureDotEnv } from '../../src/stack/stack.js';
 
 const passwords = { CLICKHOUSE_ADMIN_PASSWORD: 'a', CLICKHOUSE_CONNECTOR_PASSWORD: 'c', CLICKHOUSE_READER_PASSWORD: 'r' };
 
@@ -36,5 +38,35 @@ describe('config', () => {
     expect(merged.CONNECT_URL).toBe('http://from-stack:8083');
     expect(merged.CLICKHOUSE_DATABASE).toBe('dotenv_db');
     expect(merged.KIT_TOPIC).toBe('env_topic');
+  });
+
+  it('refuses a password with "$", naming the variable and the fix', () => {
+    for (const value of ['pa$word', 'pa${X}', 'pa$$']) {
+      expect(() => loadConfig({ ...passwords, CLICKHOUSE_READER_PASSWORD: value })).toThrow(ConfigError);
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'kit-config-'));
+    const dotenv = path.join(dir, '.env');
+    writeFileSync(dotenv, 'CLICKHOUSE_ADMIN_PASSWORD=s3cr$t\nCLICKHOUSE_CONNECTOR_PASSWORD=c\nCLICKHOUSE_READER_PASSWORD=r\n');
+    expect(() => loadConfig(resolveEnv({}, [dotenv]))).toThrow(
+      /^CLICKHOUSE_ADMIN_PASSWORD contains "\$", which Docker Compose would read as a variable reference in \.env .* Choose a password without "\$"/,
+    );
+  });
+
+  it('generates passwords without "$" that the kit reads back as written', () => {
+    for (const k of Object.keys(passwords)) vi.stubEnv(k, '');
+    try {
+      for (let i = 0; i < 100; i++) {
+        const dir = mkdtempSync(path.join(tmpdir(), 'kit-dotenv-'));
+        ensureDotEnv(() => {}, dir);
+        const dotenv = path.join(dir, '.env');
+        const written = parseEnv(readFileSync(dotenv, 'utf8'));
+        const config = loadConfig(resolveEnv({}, [dotenv]));
+        const read = [config.clickhouse.admin.password, config.clickhouse.connector.password, config.clickhouse.reader.password];
+        expect(read).toEqual(Object.keys(passwords).map((k) => written[k]));
+        for (const p of read) expect(p).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      }
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

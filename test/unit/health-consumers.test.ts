@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consumerFromRow, EXCEPTIONS_KEPT } from '../../src/health/collect.js';
+import { consumerFromRow, CONSUMER_COLUMNS_QUERY, EXCEPTIONS_KEPT, kafkaConsumersQuery } from '../../src/health/collect.js';
 
 const row = (ages: number[]) => ({
   consumer_id: 'ClickHouse-host-kit-events_kafka_queue-1',
@@ -32,5 +32,42 @@ describe('consumerFromRow (system.kafka_consumers)', () => {
     expect(c.exceptions).toHaveLength(EXCEPTIONS_KEPT);
     expect(c.exceptions.map((e) => e.ageSec)).toEqual([1, 5, 7, 60, 120]);
     expect(c.exceptions[0]).toEqual({ time: 't-1', ageSec: 1, text: 'error 1\n0. ? @ 0x1' });
+  });
+});
+
+/** What a query reads from system.kafka_consumers: its lower-case identifiers that are not aliases, functions, literals or the lambda's `t`. */
+function columnsRead(query: string): string[] {
+  const body = query
+    .replace(/'[^']*'/g, '')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\bAS \w+/g, '')
+    .replace(/\bFROM system\.kafka_consumers\b/, '');
+  return [...body.matchAll(/\b([a-z][a-z_]*(?:\.[a-z_]+)?)\b(?!\s*\()/g)].map((m) => m[1]!).filter((w) => w !== 't');
+}
+
+describe('the system.kafka_consumers query, built from the columns the server has', () => {
+  // system.columns for system.kafka_consumers on ClickHouse 25.8 (no dependencies yet) and on 26.7.
+  const v25_8 = new Set(['database', 'table', 'consumer_id', 'assignments.topic', 'assignments.partition_id', 'assignments.current_offset', 'assignments.intent_size', 'exceptions.time', 'exceptions.text', 'last_poll_time', 'num_messages_read', 'last_commit_time', 'num_commits', 'last_rebalance_time', 'num_rebalance_revocations', 'num_rebalance_assignments', 'is_currently_used', 'last_used', 'rdkafka_stat']);
+  const v26_7 = new Set([...v25_8, 'dependencies', 'missing_dependencies']);
+
+  it('asks system.columns which columns exist', () => {
+    expect(CONSUMER_COLUMNS_QUERY).toMatch(/FROM system\.columns WHERE database = 'system' AND table = 'kafka_consumers'/);
+  });
+
+  it('reads only columns ClickHouse 25.8 has', () => {
+    const read = columnsRead(kafkaConsumersQuery(v25_8));
+    expect(read).toContain('last_poll_time');
+    expect(read).toContain('exceptions.time');
+    for (const column of read) expect(v25_8.has(column), `${column} is not a column of system.kafka_consumers on 25.8`).toBe(true);
+  });
+
+  it('reads the views reading the table where the server has them', () => {
+    expect(columnsRead(kafkaConsumersQuery(v26_7))).toContain('dependencies');
+  });
+
+  it('leaves dependencies out of a consumer when the server does not report them', () => {
+    const { dependencies: _, ...without } = row([]);
+    expect(consumerFromRow(without)).not.toHaveProperty('dependencies');
+    expect(consumerFromRow(row([])).dependencies).toEqual([['kit.events_kafka_mv', 'kit.events_kafka']]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupLag } from '../../src/health/lag.js';
-import { verdict, type HealthSections, type KafkaConsumerHealth } from '../../src/health/model.js';
+import { needsLagTrend, verdict, type HealthSections, type KafkaConsumerHealth } from '../../src/health/model.js';
 
 const WINDOW = { exceptionWindowSec: 300 };
 
@@ -92,5 +92,57 @@ describe('verdict', () => {
     expect(verdict(sections({ kafkaEngine: { table: 'kit.q', exists: false, consumers: [] } }), WINDOW).problems[0]).toMatch(/kit\.q does not exist/);
     const paused = verdict(sections({ connect: running(['PAUSED'], 'PAUSED') }), WINDOW);
     expect(paused).toMatchObject({ healthy: true, notes: ['connector sink is PAUSED'] });
+  });
+
+  it('keeps a running connector\'s tasks in other states (unknown ones too) as notes', () => {
+    const v = verdict(sections({ connect: running(['RUNNING', 'UNASSIGNED', 'SUSPENDED']) }), WINDOW);
+    expect(v).toMatchObject({ healthy: true, exitCode: 0, notes: ['connector sink: task 1 is UNASSIGNED, task 2 is SUSPENDED'] });
+    const unknown = verdict(sections({ connect: running(['RUNNING'], 'DEGRADED') }), WINDOW);
+    expect(unknown).toMatchObject({ healthy: true, notes: ['connector sink is DEGRADED'] });
+  });
+});
+
+describe('verdict on a Kafka-engine consumer exception it may have recovered from', () => {
+  // After a stack restart: "1/1 brokers are down" at 12:00:00, two minutes before the check.
+  const brokersDown = { time: '2026-01-01T12:00:00Z', ageSec: 120, text: 'Local: All broker connections are down: 1/1 brokers are down\n0. ? @ 0x1' };
+  const ends = [{ partition: 0, logStart: 0n, end: 100n }];
+  const engineAt = (committed: bigint) => [groupLag('connector', 'connect-sink', ends, new Map([[0, 100n]])), groupLag('kafka_engine', 'ch', ends, new Map([[0, committed]]))];
+  const after = (lastPollTime: string, lastCommitTime: string, committed = 100n): HealthSections =>
+    sections({
+      lag: engineAt(committed),
+      kafkaEngine: { table: 'kit.events_kafka_queue', exists: true, consumers: [{ ...consumer(), lastPollTime, lastCommitTime, exceptions: [brokersDown] }] },
+    });
+
+  it('is a note once the consumer polled and committed since and its lag is 0', () => {
+    const v = verdict(after('2026-01-01T12:01:55Z', '2026-01-01T12:01:50Z'), WINDOW);
+    expect(v).toMatchObject({ healthy: true, exitCode: 0, problems: [] });
+    expect(v.notes).toHaveLength(1);
+    expect(v.notes[0]).toMatch(/1 exception\(s\) in the last 5 min, newest 120 s ago: Local: All broker connections are down: 1\/1 brokers are down \(recovered: polled at 2026-01-01T12:01:55Z, committed at 2026-01-01T12:01:50Z, lag 0 not growing\)$/);
+  });
+
+  it('is a note with lag left when the lag did not grow since the previous look', () => {
+    const v = verdict(after('2026-01-01T12:01:55Z', '2026-01-01T12:01:50Z', 90n), { ...WINDOW, previousEngineLag: 40 });
+    expect(v).toMatchObject({ healthy: true, exitCode: 0 });
+    expect(v.notes).toContain('group ch (kafka_engine) lags 10 message(s)');
+  });
+
+  it('stays a failure while the consumer has not polled since the exception', () => {
+    const v = verdict(after('2026-01-01T11:59:58Z', '2026-01-01T11:59:58Z'), WINDOW);
+    expect(v).toMatchObject({ healthy: false, exitCode: 1 });
+    expect(v.problems[0]).toMatch(/newest 120 s ago: Local: All broker connections are down: 1\/1 brokers are down$/);
+  });
+
+  it('stays a failure when it polls but has not committed what it lags, or its lag grows', () => {
+    expect(verdict(after('2026-01-01T12:01:55Z', '2026-01-01T11:59:00Z', 90n), { ...WINDOW, previousEngineLag: 40 }).exitCode).toBe(1);
+    expect(verdict(after('2026-01-01T12:01:55Z', '2026-01-01T12:01:50Z', 50n), { ...WINDOW, previousEngineLag: 40 }).exitCode).toBe(1);
+  });
+
+  it('asks for a second lag sample only when the lag decides it', () => {
+    const lagging = after('2026-01-01T12:01:55Z', '2026-01-01T12:01:50Z', 90n);
+    expect(verdict(lagging, WINDOW).exitCode).toBe(1);
+    expect(needsLagTrend(lagging, WINDOW)).toBe(true);
+    expect(needsLagTrend(lagging, { ...WINDOW, previousEngineLag: 10 })).toBe(false);
+    expect(needsLagTrend(after('2026-01-01T12:01:55Z', '2026-01-01T12:01:50Z'), WINDOW)).toBe(false);
+    expect(needsLagTrend(after('2026-01-01T11:59:58Z', '2026-01-01T11:59:58Z', 90n), WINDOW)).toBe(false);
   });
 });
