@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           // The fault suite restarts services, so it runs in this sequential project too.
-          include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/build/**/*.test.ts', 'test/faults/**/*.test.ts'],
           // One embedded stack for the whole run, started by the global setup.
           globalSetup: ['test/integration/global-setup.ts'],
           fileParallelism: false,
@@ -18,6 +18,8 @@ export default defineConfig({
         },
       },
       {
+        // Publishes the host ports the integration project's embedded stack holds:
+        // `npm test` runs it in a vitest run of its own, after that stack stopped (src/test-runs.ts).
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

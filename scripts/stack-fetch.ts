@@ -1,18 +1,24 @@
-import { command, run } from '../src/cli.js';
-import { stackPaths } from '../src/paths.js';
-import { clickhouseConnectorPresence, downloadClickhouseConnector } from '../src/stack/plugins.js';
+import { command, printJson, run } from '../src/cli.js';
+import { jarsResolved } from '../src/stack/jvm.js';
 import { EmbeddedStack } from '../src/stack/stack.js';
 
-const program = command('stack:fetch', 'Resolve what the embedded stack runs from (Maven Central jars; the ClickHouse connector from KIT_CLICKHOUSE_CONNECTOR_ZIP).')
-  .option('--download-connector', 'also try to download the ClickHouse sink connector release zip from GitHub');
+const program = command(
+  'stack:fetch',
+  'Resolve what the embedded stack runs from: Maven Central jars, and the ClickHouse sink connector ' +
+    '(KIT_CLICKHOUSE_CONNECTOR_ZIP, else built with Maven from KIT_CLICKHOUSE_CONNECTOR_SRC or the vendored source tarball; reused while unchanged).',
+)
+  .option('--download-connector', 'try the ClickHouse sink connector release zip from GitHub first (the source build is the fallback)')
+  .option('--json', 'print a JSON summary on stdout');
 
 await run(program, async () => {
-  const { downloadConnector } = program.opts<{ downloadConnector?: boolean }>();
+  const { downloadConnector, json } = program.opts<{ downloadConnector?: boolean; json?: boolean }>();
+  const started = Date.now();
   const stack = new EmbeddedStack({ log: (line) => process.stderr.write(`[stack] ${line}\n`) });
-  await stack.fetch();
-  if (downloadConnector && !clickhouseConnectorPresence(stackPaths()).installed) {
-    const failure = await downloadClickhouseConnector(stackPaths());
-    if (failure) console.log(`could not download the connector: ${failure}`);
+  const connector = await stack.fetch({ downloadConnector });
+  const seconds = (Date.now() - started) / 1000;
+  if (json) {
+    printJson({ stackDir: stack.paths.base, jarsResolved: jarsResolved(stack.paths), seconds, clickhouseConnector: connector });
+    return;
   }
-  console.log(`ClickHouse sink connector: ${clickhouseConnectorPresence(stackPaths()).detail}`);
+  console.log(`stack:fetch done in ${seconds.toFixed(1)} s; ClickHouse sink connector (${connector.action}): ${connector.detail}`);
 });

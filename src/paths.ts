@@ -12,8 +12,11 @@ export function stackDir(root = projectRoot): string {
 export function stackPaths(root = projectRoot) {
   const base = stackDir(root);
   return {
+    projectRoot: root,
     base,
     lib: path.join(base, 'lib'),
+    /** ZooKeeper's own classpath, apart from Kafka's (each has its SLF4J binding). */
+    zookeeperLib: path.join(base, 'zookeeper', 'lib'),
     plugins: path.join(base, 'plugins'),
     data: path.join(base, 'data'),
     run: path.join(base, 'run'),
@@ -22,6 +25,9 @@ export function stackPaths(root = projectRoot) {
     pom: path.join(root, 'src', 'stack', 'jvm', 'pom.xml'),
     registryPom: path.join(root, 'src', 'stack', 'jvm', 'registry', 'pom.xml'),
     converterPom: path.join(root, 'src', 'stack', 'jvm', 'apicurio-converter', 'pom.xml'),
+    /** Builds the ClickHouse sink connector from its source release (src/stack/connector/). */
+    connectorPom: path.join(root, 'src', 'stack', 'jvm', 'connector', 'pom.xml'),
+    zookeeperPom: path.join(root, 'src', 'stack', 'jvm', 'zookeeper', 'pom.xml'),
   };
 }
 

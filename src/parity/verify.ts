@@ -118,37 +118,81 @@ async function landedCount(ch: ClickHouseClient, leg: LegSpec, topic: string, ra
 
 /** A leg whose group has committed nothing by then is taken as not deployed and not waited for. */
 const NEVER_COMMITTED_GRACE_MS = 30_000;
+/** How often a leg waiting at dead-lettered records re-reads its dead-letter topic. */
+const DLQ_REFRESH_MS = 5_000;
+
+/**
+ * Dead-lettered offsets per partition, read only while a leg with a dead-letter topic
+ * waits and its rows are stable: the sink connector (with reportInsertedOffsets) commits
+ * up to the last record it inserted, so records dead-lettered at the end of a partition
+ * are never committed past.
+ */
+class DeadLetterOffsets {
+  private read = new Map<string, { at: number; offsets: Map<number, Set<bigint>> }>();
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
+    private readonly topic: string,
+  ) {}
+
+  async of(dlqTopic: string): Promise<Map<number, Set<bigint>>> {
+    const cached = this.read.get(dlqTopic);
+    if (cached && Date.now() - cached.at < DLQ_REFRESH_MS) return cached.offsets;
+    const offsets = new Map<number, Set<bigint>>();
+    for (const l of (await readDeadLetters(this.kafka, this.admin, dlqTopic, this.topic)) ?? []) {
+      if (!offsets.has(l.partition)) offsets.set(l.partition, new Set());
+      offsets.get(l.partition)!.add(l.offset);
+    }
+    this.read.set(dlqTopic, { at: Date.now(), offsets });
+    return offsets;
+  }
+}
+
+/** A committed offset moved past the dead-lettered records it stops at. */
+export function pastDeadLetters(committed: bigint, deadLettered: Set<bigint> | undefined, end: bigint): bigint {
+  let c = committed;
+  while (c < end && deadLettered?.has(c)) c++;
+  return c;
+}
 
 /**
  * Waits until every present leg's group has committed the end of the expected
- * ranges and the tables stop changing; gives up at the timeout (reported).
+ * ranges (or up to records it dead-lettered there) and the tables stop changing;
+ * gives up at the timeout (reported).
  */
 async function settle(
   admin: Admin,
+  kafka: Kafka,
   ch: ClickHouseClient,
   opts: VerifyOptions,
   legs: LegSpec[],
   ranges: OffsetRange[],
 ): Promise<{ settled: boolean; note?: string }> {
   const started = Date.now();
+  const deadLetters = new DeadLetterOffsets(kafka, admin, opts.topic);
   let previous = '';
   let stableSince = 0;
   for (;;) {
+    const counts = (await Promise.all(legs.map((l) => landedCount(ch, l, opts.topic, ranges)))).join(',');
+    if (counts === previous) stableSince ||= Date.now();
+    else stableSince = 0;
+    previous = counts;
+    const stable = stableSince > 0 && Date.now() - stableSince >= 1500;
+
     const behind: string[] = [];
     for (const leg of legs) {
       const committed = await committedOffsets(admin, leg.group, opts.topic);
       if (committed === undefined && Date.now() - started > NEVER_COMMITTED_GRACE_MS) continue;
       for (const r of ranges) {
         if (r.to < r.from) continue;
-        const c = committed?.get(r.partition);
-        if (c === undefined || c < r.to + 1n) behind.push(`${leg.name} p${r.partition} at ${c ?? 'none'}/${r.to + 1n}`);
+        const end = r.to + 1n;
+        let c = committed?.get(r.partition);
+        if (c !== undefined && c < end && leg.dlqTopic && stable) {
+          c = pastDeadLetters(c, (await deadLetters.of(leg.dlqTopic)).get(r.partition), end);
+        }
+        if (c === undefined || c < end) behind.push(`${leg.name} p${r.partition} at ${c ?? 'none'}/${end}`);
       }
     }
-    const counts = (await Promise.all(legs.map((l) => landedCount(ch, l, opts.topic, ranges)))).join(',');
-    if (counts === previous) stableSince ||= Date.now();
-    else stableSince = 0;
-    previous = counts;
-    const stable = stableSince > 0 && Date.now() - stableSince >= 1500;
     if (behind.length === 0 && stable) return { settled: true };
     if (Date.now() - started > opts.timeoutMs) {
       return {
@@ -193,7 +237,10 @@ async function verifyLeg(
   const errorsTable = leg.errorsTable && (await tableExists(ch, leg.database, leg.errorsTable)) ? qualified(leg.database, leg.errorsTable) : undefined;
   const errorCounts = errorsTable ? await queryRows<{ partition: number; offsets: string }>(ch, accountedCountQuery(errorsTable, opts.topic, ranges)) : [];
   const dead = leg.dlqTopic ? ((await readDeadLetters(kafka, admin, leg.dlqTopic, opts.topic)) ?? []) : [];
-  const deadInRange = dead.filter((d) => ranges.some((r) => r.partition === d.partition && d.offset >= r.from && d.offset <= r.to));
+  // Distinct offsets: a replay (an offset reset, a task re-delivering after a crash) dead-letters a record again.
+  const deadInRange = [...new Map(dead.map((d) => [`${d.partition}:${d.offset}`, d])).values()].filter((d) =>
+    ranges.some((r) => r.partition === d.partition && d.offset >= r.from && d.offset <= r.to),
+  );
   // A partition whose table holds every offset of its range (distinct offsets in the
   // range == its size, min and max at its ends) can have no gap: the gaps query runs
   // only for the others, with only their accounted offsets.
@@ -298,7 +345,7 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
     for (const leg of opts.legs) {
       if (!opts.notDeployed?.includes(leg.name) && (await tableExists(ch, leg.database, leg.table))) present.push(leg);
     }
-    ({ settled, note: settleNote } = await settle(admin, ch, opts, present, ranges));
+    ({ settled, note: settleNote } = await settle(admin, kafka, ch, opts, present, ranges));
   }
 
   const legs: LegReport[] = [];

@@ -8,12 +8,18 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import path from 'node:path';
 import type { StackPaths } from '../paths.js';
 
+export interface MavenRun {
+  pom: string;
+  goals: string[];
+}
+
 /** Each pom and the executions it runs. */
-function mavenRuns(paths: StackPaths): { pom: string; goals: string[] }[] {
+export function mavenRuns(paths: StackPaths): MavenRun[] {
   return [
     { pom: paths.pom, goals: ['dependency:copy-dependencies@classpath', 'dependency:copy-dependencies@plugin-connect-file'] },
     { pom: paths.registryPom, goals: ['dependency:unpack@registry'] },
     { pom: paths.converterPom, goals: ['dependency:copy-dependencies@plugin'] },
+    { pom: paths.zookeeperPom, goals: ['dependency:copy-dependencies@classpath'] },
   ];
 }
 
@@ -35,22 +41,25 @@ export function jarsResolved(paths: StackPaths): boolean {
 /** Runs Maven when the jars are missing or the pom changed; Maven's own cache (~/.m2) makes reruns cheap. */
 export function resolveJars(paths: StackPaths, log: (line: string) => void): void {
   if (jarsResolved(paths)) return;
-  log('resolving Kafka, Kafka Connect and Apicurio Registry from Maven Central (mvn dependency:copy-dependencies / unpack)...');
+  log('resolving Kafka, Kafka Connect, Apicurio Registry and ZooKeeper from Maven Central (mvn dependency:copy-dependencies / unpack)...');
   const started = Date.now();
-  for (const run of mavenRuns(paths)) {
-    const mvn = spawnSync('mvn', ['-B', '-q', '-f', run.pom, ...run.goals, `-Dstack.dir=${paths.base}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-    });
-    if (mvn.error || mvn.status !== 0) {
-      const detail = mvn.error ? String(mvn.error) : (mvn.stdout + mvn.stderr).trim().split('\n').slice(-15).join('\n');
-      throw new Error(`Maven could not resolve ${path.relative(process.cwd(), run.pom)} (is \`mvn\` installed and Maven Central reachable?)\n${detail}`);
-    }
-  }
+  for (const run of mavenRuns(paths)) runMaven(paths, run);
   mkdirSync(paths.lib, { recursive: true });
   writeFileSync(path.join(paths.lib, '.pom-sha256'), pomStamp(paths));
   const jars = readdirSync(paths.lib).filter((f) => f.endsWith('.jar')).length;
   log(`resolved ${jars} jars and the registry in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Runs one pom's executions into the stack dir. */
+export function runMaven(paths: StackPaths, run: MavenRun): void {
+  const mvn = spawnSync('mvn', ['-B', '-q', '-f', run.pom, ...run.goals, `-Dstack.dir=${paths.base}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (mvn.error || mvn.status !== 0) {
+    const detail = mvn.error ? String(mvn.error) : (mvn.stdout + mvn.stderr).trim().split('\n').slice(-15).join('\n');
+    throw new Error(`Maven could not resolve ${path.relative(process.cwd(), run.pom)} (is \`mvn\` installed and Maven Central reachable?)\n${detail}`);
+  }
 }
 
 export function javaVersion(): number | undefined {
@@ -75,9 +84,13 @@ logger.reflections.name = org.reflections
 logger.reflections.level = ERROR
 logger.statechange.name = state.change.logger
 logger.statechange.level = WARN
+# ZooKeeper logs every four-letter probe and client disconnect at INFO.
+logger.zkcnxn.name = org.apache.zookeeper.server.NIOServerCnxn
+logger.zkcnxn.level = WARN
 `;
 
-export function jvmArgs(paths: StackPaths, heap: string): string[] {
+/** `classpath` defaults to the shared Kafka/Connect lib folder. */
+export function jvmArgs(paths: StackPaths, heap: string, classpath = path.join(paths.lib, '*')): string[] {
   return [
     `-Xms128m`,
     `-Xmx${heap}`,
@@ -85,6 +98,6 @@ export function jvmArgs(paths: StackPaths, heap: string): string[] {
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${path.join(paths.run, 'log4j2.properties')}`,
     '-cp',
-    path.join(paths.lib, '*'),
+    classpath,
   ];
 }

@@ -47,3 +47,27 @@ export async function waitUntil(
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Sends a ZooKeeper four-letter command (e.g. `srvr`) and returns the reply, which
+ * ends when the server closes the connection; undefined on error or timeout.
+ */
+export function zookeeperCommand(host: string, port: number, command: string, timeoutMs = 2000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const done = (reply: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reply);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    socket.once('connect', () => socket.write(command));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    socket.once('error', () => done(undefined));
+  });
+}

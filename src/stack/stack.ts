@@ -8,17 +8,19 @@ import path from 'node:path';
 import { resolveEnv } from '../config.js';
 import { projectRoot, stackPaths, type StackPaths } from '../paths.js';
 import { javaVersion, jarsResolved, LOG4J2_PROPERTIES, resolveJars } from './jvm.js';
-import { clickhouseConnectorPresence, installClickhouseConnector } from './plugins.js';
+import { planClickhouseConnector, type ConnectorOutcome } from './connector/install.js';
+import { clickhouseConnectorPresence } from './plugins.js';
 import { portOpen, waitUntil } from './probe.js';
 import { ProcessTable } from './process.js';
 import { clickhouse, CLICKHOUSE_PORT } from './services/clickhouse.js';
 import { connect } from './services/connect.js';
 import { kafka, KAFKA_PORT } from './services/kafka.js';
 import { registry, REGISTRY_URL } from './services/registry.js';
+import { zookeeper } from './services/zookeeper.js';
 import { HOST, type ServiceDef, type StackContext } from './services/types.js';
 
 /** In start order; `after` decides what waits for what. */
-export const SERVICES: ServiceDef[] = [kafka, clickhouse, registry, connect];
+export const SERVICES: ServiceDef[] = [zookeeper, kafka, clickhouse, registry, connect];
 
 export class StackError extends Error {
   constructor(
@@ -93,16 +95,24 @@ export class EmbeddedStack {
     return { paths: this.paths, log: this.log, env };
   }
 
-  /** Downloads (once) what the services run from. */
-  async fetch(): Promise<void> {
+  /**
+   * Downloads (once) what the services run from, and puts the ClickHouse sink connector on
+   * the plugin path: from KIT_CLICKHOUSE_CONNECTOR_ZIP, a download, or built from its source
+   * (KIT_CLICKHOUSE_CONNECTOR_SRC, else the vendored tarball), reused while unchanged.
+   */
+  async fetch({ downloadConnector = false }: { downloadConnector?: boolean } = {}): Promise<ConnectorOutcome> {
     const java = javaVersion();
     if (java === undefined) throw new StackError('`java` was not found: the embedded stack needs Java 17+ (set JAVA_HOME or put java on PATH)', 2);
     if (java < 17) throw new StackError(`Java ${java} found; Kafka 4 needs Java 17 or newer`, 2);
-    resolveJars(this.paths, this.log);
-    const zip = process.env.KIT_CLICKHOUSE_CONNECTOR_ZIP;
-    if (zip && !clickhouseConnectorPresence(this.paths).installed) {
-      installClickhouseConnector(this.paths, zip);
-      this.log(`installed the ClickHouse sink connector from ${zip}`);
+    // Resolved and verified before the jars: a bad connector source is refused at once.
+    const connector = planClickhouseConnector(this.paths, { downloadConnector });
+    try {
+      resolveJars(this.paths, this.log);
+      const outcome = await connector.install(this.log);
+      this.log(`ClickHouse sink connector: ${outcome.action} (${outcome.seconds.toFixed(1)} s)${outcome.installed ? '' : `; ${outcome.detail}`}`);
+      return outcome;
+    } finally {
+      connector.dispose();
     }
   }
 
@@ -133,7 +143,7 @@ export class EmbeddedStack {
     const results = await Promise.allSettled(SERVICES.map(startOne));
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
     if (failures.length > 0) {
-      const exitCode = failures.some((f) => f instanceof StackError && f.exitCode === 2) ? 2 : 1;
+      const exitCode = failures.some((f) => (f as { exitCode?: number }).exitCode === 2) ? 2 : 1;
       throw new StackError(failures.map((f) => f.message).join('\n'), exitCode);
     }
     return results.map((r) => (r as PromiseFulfilledResult<ServiceStatus>).value);

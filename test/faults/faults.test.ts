@@ -7,12 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
-import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
-import { connectAdmin, ensureTopic, kafkaClient } from '../../src/kafka.js';
+import { connectAdmin, kafkaClient } from '../../src/kafka.js';
 import { legsFromConfig, verifyParity, type ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { EmbeddedStack } from '../../src/stack/stack.js';
-import { isolatedConfig, produceOptions } from '../integration/helpers.js';
+import { isolatedConfig, produceOptions, setUpKit } from '../integration/helpers.js';
 
 const config = isolatedConfig('faults');
 const db = config.clickhouse.database;
@@ -71,9 +70,7 @@ function expectNothingSilent(report: ParityReport, run: ProduceSummary) {
 }
 
 beforeAll(async () => {
-  ch = clickhouseClient(config, 'admin');
-  await ensureTopic(config.kafka.brokers, config.topic, 3);
-  await applySql(ch, loadSqlFiles(templateValues(config)));
+  ch = await setUpKit(config);
 });
 
 afterAll(async () => {

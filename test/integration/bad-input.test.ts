@@ -52,7 +52,7 @@ const cases: { name: string; script: string; args: string[]; env?: Record<string
   { name: 'verify:parity with Kafka unreachable', script: 'verify-parity', args: [], env: { KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1' }, message: /Kafka broker at 127\.0\.0\.1:1 is unreachable/ },
   { name: 'verify:parity with a bad timeout', script: 'verify-parity', args: ['--wait', '--timeout', 'soon'], message: /--timeout must be an integer/ },
   { name: 'demo with --count 0', script: 'demo', args: ['--count', '0'], message: /--count must be an integer >= 1/ },
-  { name: 'stack:restart of an unknown service', script: 'stack-restart', args: ['zookeeper'], message: /unknown service zookeeper/ },
+  { name: 'stack:restart of an unknown service', script: 'stack-restart', args: ['postgres'], message: /unknown service postgres/ },
   { name: 'any command with a malformed config value', script: 'sql-apply', args: [], env: { CONNECT_URL: 'not a url' }, message: /CONNECT_URL/ },
 ];
 

@@ -19,18 +19,12 @@ import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { Registry } from '../../src/produce/registry.js';
-import { eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { cliEnv, eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('evolve');
 const db = config.clickhouse.database;
 const group = config.clickhouseKafka.consumerGroup;
-const env = {
-  ...process.env,
-  CLICKHOUSE_DATABASE: db,
-  KIT_TOPIC: config.topic,
-  KIT_KAFKA_ENGINE_GROUP: group,
-  KIT_CONNECTOR_NAME: `it-${db}`,
-};
+const env = cliEnv(config);
 const V1_EVENTS = 600;
 const V2_EVENTS = 300;
 const V1_AFTER = 20;

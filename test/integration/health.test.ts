@@ -15,20 +15,13 @@ import type { HealthReport } from '../../src/health/model.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
-import { eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { cliEnv, eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('health');
 /** A second kit whose Kafka table is created before its topic: the consumer raises an exception. */
 const early = isolatedConfig('health_early');
 
-const envOf = (c: KitConfig, extra: Record<string, string> = {}) => ({
-  ...process.env,
-  CLICKHOUSE_DATABASE: c.clickhouse.database,
-  KIT_TOPIC: c.topic,
-  KIT_KAFKA_ENGINE_GROUP: c.clickhouseKafka.consumerGroup,
-  KIT_CONNECTOR_NAME: `it-${c.clickhouse.database}`,
-  ...extra,
-});
+const envOf = cliEnv;
 const SCRIPT = ['--import', 'tsx', 'scripts/health.ts'];
 
 let ch: ClickHouseClient;
@@ -109,7 +102,7 @@ describe('npm run health', () => {
     expect(consumer.numMessagesRead).toBe(21);
     expect(consumer.assignments.map((a) => a.partition).sort()).toEqual([0, 1, 2]);
     expect(consumer.exceptions).toEqual([]);
-    expect(consumer.dependencies.map((d) => d[0])).toEqual(
+    expect(consumer.dependencies?.map((d) => d[0])).toEqual(
       expect.arrayContaining([`${config.clickhouse.database}.events_kafka_mv`, `${config.clickhouse.database}.events_kafka_errors_mv`]),
     );
     expect(report.verdict).toEqual({

@@ -7,8 +7,12 @@ import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
 import { ensureTopic } from '../../src/kafka.js';
 import type { ProduceOptions } from '../../src/produce/producer.js';
+import { TEST_USERS } from './users.js';
 
-/** The kit's config with a database, topic and consumer group of their own. */
+/**
+ * The kit's config with a database, topic and consumer group of its own, and the test
+ * run's ClickHouse users for such databases (see users.ts).
+ */
 export function isolatedConfig(prefix: string): KitConfig {
   const tag = `${prefix}_${randomBytes(4).toString('hex')}`;
   return loadConfig({
@@ -16,7 +20,24 @@ export function isolatedConfig(prefix: string): KitConfig {
     CLICKHOUSE_DATABASE: `it_${tag}`,
     KIT_TOPIC: `it_${tag}`,
     KIT_KAFKA_ENGINE_GROUP: `it_${tag}_ch`,
+    KIT_CONNECTOR_NAME: `it-it_${tag}`,
+    CLICKHOUSE_CONNECTOR_USER: TEST_USERS.connector,
+    CLICKHOUSE_READER_USER: TEST_USERS.reader,
   });
+}
+
+/** The environment that makes the kit's CLIs act on a test's own kit. */
+export function cliEnv(config: KitConfig, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    CLICKHOUSE_DATABASE: config.clickhouse.database,
+    KIT_TOPIC: config.topic,
+    KIT_KAFKA_ENGINE_GROUP: config.clickhouseKafka.consumerGroup,
+    KIT_CONNECTOR_NAME: config.connector.name,
+    CLICKHOUSE_CONNECTOR_USER: config.clickhouse.connector.user,
+    CLICKHOUSE_READER_USER: config.clickhouse.reader.user,
+    ...extra,
+  };
 }
 
 export async function eventually<T>(

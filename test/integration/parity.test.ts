@@ -17,17 +17,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { projectRoot } from '../../src/paths.js';
-import { isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { cliEnv, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('parity');
 const db = config.clickhouse.database;
-const env = {
-  ...process.env,
-  CLICKHOUSE_DATABASE: db,
-  KIT_TOPIC: config.topic,
-  KIT_KAFKA_ENGINE_GROUP: config.clickhouseKafka.consumerGroup,
-  KIT_CONNECTOR_NAME: `it-${db}`,
-};
+const env = cliEnv(config);
 let ch: ClickHouseClient;
 let summary: ProduceSummary;
 

@@ -26,18 +26,19 @@ interface StatusJson {
 }
 
 describe('embedded stack', () => {
-  it('stack:status shows every service ready, with its PID and endpoint, and says plainly the ClickHouse connector is absent', () => {
+  it('stack:status shows every service ready, with its PID and endpoint, and where the ClickHouse connector came from', () => {
     const out = npmScript('stack-status', ['--json']);
     expect(out.status, out.stderr).toBe(0);
     const status = JSON.parse(out.stdout) as StatusJson;
     expect(status.allReady).toBe(true);
-    expect(status.services.map((s) => s.name).sort()).toEqual(['clickhouse', 'connect', 'kafka', 'registry']);
+    expect(status.services.map((s) => s.name).sort()).toEqual(['clickhouse', 'connect', 'kafka', 'registry', 'zookeeper']);
     for (const s of status.services) {
       expect(s.pid).toBeGreaterThan(1);
       expect(s.endpoint).toMatch(/127\.0\.0\.1/);
     }
-    expect(status.clickhouseConnector.installed).toBe(false);
-    expect(status.clickhouseConnector.detail).toMatch(/not on Maven Central/);
+    // .ci/run builds it from ../shared/vendor with stack:fetch.
+    expect(status.clickhouseConnector.installed).toBe(true);
+    expect(status.clickhouseConnector.detail).toMatch(/v1\.5\.0 built from the source (tarball|directory) .*(sha256|tree digest) [0-9a-f]{64}/);
   });
 
   it('stack:up on a running stack is harmless: same PIDs, every service already running', () => {

@@ -1,38 +1,36 @@
-/** The ClickHouse engine from npm `chdb`, hosted behind ClickHouse's HTTP interface. */
+/** ClickHouse's own server (the engine inside npm `chdb`) with its HTTP interface on 127.0.0.1:8123. */
 import path from 'node:path';
-import { projectRoot } from '../../paths.js';
 import { httpOk } from '../probe.js';
-import { HOST, type ServiceDef, type StackContext } from './types.js';
+import { pythonProblem, serverLaunchSpec, writeServerFiles } from '../clickhouse/server.js';
+import type { StackPaths } from '../../paths.js';
+import { HOST, SetupError, type ServiceDef, type StackContext } from './types.js';
 
 export const CLICKHOUSE_PORT = 8123;
 
-function dataDir(ctx: StackContext) {
-  return path.join(ctx.paths.data, 'clickhouse');
+function dirs(ctx: StackContext) {
+  return { configDir: path.join(ctx.paths.run, 'clickhouse'), dataDir: path.join(ctx.paths.data, 'clickhouse') };
+}
+
+/** Users files added to the kit's at every start (see writeServerFiles). */
+export function extraUsersDir(paths: StackPaths): string {
+  return path.join(paths.base, 'clickhouse-users.d');
 }
 
 export const clickhouse: ServiceDef = {
   name: 'clickhouse',
-  title: 'ClickHouse engine (chdb) on the HTTP interface',
+  title: 'ClickHouse server (engine from npm chdb)',
   ports: [CLICKHOUSE_PORT],
   endpoint: `http://${HOST}:${CLICKHOUSE_PORT}`,
-  after: [],
-  readyTimeoutMs: 30_000,
-  prepare() {},
+  // KeeperMap tables (the sink's exactly-once state) attach through ZooKeeper.
+  after: ['zookeeper'],
+  readyTimeoutMs: 60_000,
+  prepare(ctx) {
+    const problem = pythonProblem();
+    if (problem) throw new SetupError(problem);
+    writeServerFiles(dirs(ctx).configDir, extraUsersDir(ctx.paths));
+  },
   launch(ctx) {
-    return {
-      name: 'clickhouse',
-      command: process.execPath,
-      args: [
-        '--import',
-        'tsx',
-        path.join(projectRoot, 'src', 'stack', 'clickhouse', 'main.ts'),
-        dataDir(ctx),
-        String(CLICKHOUSE_PORT),
-      ],
-      cwd: projectRoot,
-      env: ctx.env,
-      marker: dataDir(ctx),
-    };
+    return serverLaunchSpec({ name: 'clickhouse', ...dirs(ctx), port: CLICKHOUSE_PORT, env: ctx.env });
   },
   ready: () => httpOk(`http://${HOST}:${CLICKHOUSE_PORT}/ping`),
 };

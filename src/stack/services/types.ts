@@ -4,6 +4,11 @@ import type { LaunchSpec } from '../process.js';
 
 export const HOST = '127.0.0.1';
 
+/** A problem the user fixes on this machine (a missing tool): the stack exits 2. */
+export class SetupError extends Error {
+  readonly exitCode = 2;
+}
+
 export interface StackContext {
   paths: StackPaths;
   log: (line: string) => void;

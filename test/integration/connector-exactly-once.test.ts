@@ -1,0 +1,112 @@
+/**
+ * The sink connector with exactlyOnce=true on the embedded stack: its state lives in a
+ * real KeeperMap table (through the stack's ZooKeeper), and `connector offsets --reset
+ * --yes` clears exactly that state, so a replay into an emptied table lands every
+ * offset once again.
+ */
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { clickhouseClient } from '../../src/clickhouse/client.js';
+import { queryRows } from '../../src/clickhouse/query.js';
+import { projectRoot } from '../../src/paths.js';
+import { legsFromConfig, verifyParity, type LegReport } from '../../src/parity/verify.js';
+import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
+import { deploySink, type TestSink } from './connector.js';
+import { cliEnv, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+
+const config = isolatedConfig('exactly_once');
+const db = config.clickhouse.database;
+let ch: ClickHouseClient;
+let kafka: Kafka;
+let admin: Admin;
+let sink: TestSink;
+let run: ProduceSummary;
+
+async function connectorLeg(): Promise<LegReport & { settled: boolean }> {
+  const reader = clickhouseClient(config, 'reader');
+  try {
+    const report = await verifyParity(reader, kafka, admin, {
+      topic: config.topic,
+      legs: legsFromConfig(config).filter((l) => l.name === 'connector'),
+      run,
+      wait: true,
+      timeoutMs: 180_000,
+      require: 'both',
+      diffLimit: 5,
+    });
+    return { ...report.legs[0]!, settled: report.settled };
+  } finally {
+    await reader.close();
+  }
+}
+
+const stateRows = () =>
+  queryRows<{ key: string; minOffset: string; maxOffset: string; state: string }>(ch, {
+    query: `SELECT key, minOffset, maxOffset, state FROM ${db}.connect_state WHERE startsWith(key, {prefix:String}) ORDER BY key`,
+    params: { prefix: `${config.topic}-` },
+  });
+
+function connectorCli(...args: string[]) {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/connector.ts', ...args], { cwd: projectRoot, env: cliEnv(config), encoding: 'utf8', timeout: 180_000 });
+  return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+beforeAll(async () => {
+  ch = await setUpKit(config);
+  kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  admin = kafka.admin();
+  await admin.connect();
+  sink = await deploySink(config, { exactlyOnce: true });
+  run = await produceAvro(produceOptions(config, { count: 1500, seed: 5, poison: 1 }));
+});
+
+afterAll(async () => {
+  await sink?.remove();
+  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
+  await ch?.close();
+  await admin?.deleteTopics({ topics: [config.topic, config.connector.dlqTopic] }).catch(() => undefined);
+  await admin?.disconnect();
+});
+
+describe('exactly-once on the connector leg', () => {
+  it('lands the run exactly, keeping per-partition state in a KeeperMap table the connector created', async () => {
+    const leg = await connectorLeg();
+    expect(leg.settled).toBe(true);
+    expect(leg.exact).toBe(true);
+    expect(leg.totals).toMatchObject({ landed: 1500, deadLettered: 1, duplicates: 0, missing: 0 });
+    const [engine] = await queryRows<{ engine: string }>(ch, {
+      query: `SELECT engine FROM system.tables WHERE database = {db:String} AND name = 'connect_state'`,
+      params: { db },
+    });
+    expect(engine?.engine).toBe('KeeperMap');
+    const rows = await stateRows();
+    expect(rows.map((r) => r.key)).toEqual([0, 1, 2].map((p) => `${config.topic}-${p}`));
+    for (const r of rows) expect(r.state).toBe('AFTER_PROCESSING');
+  });
+
+  it('offsets --reset without --yes only says what it would do, including the state rows it would delete', async () => {
+    const dry = connectorCli('offsets', '--reset', '--name', sink.name);
+    expect(dry.code).toBe(2);
+    expect(dry.stderr).toMatch(/delete the exactly-once state rows \(KeeperMap\)/);
+    expect(dry.stderr).toMatch(/Nothing was done/);
+    expect(await stateRows()).toHaveLength(3);
+  });
+
+  it('offsets --reset --yes clears that state, so a replay into the emptied table is exact again', async () => {
+    await ch.command({ query: `TRUNCATE TABLE ${db}.events_connect` });
+    const reset = connectorCli('offsets', '--reset', '--yes', '--name', sink.name, '--json');
+    expect(reset.code, reset.stderr).toBe(0);
+    const result = JSON.parse(reset.stdout) as { reset: { name: string; keeperRowsDeleted: number }[] };
+    expect(result.reset).toEqual([expect.objectContaining({ name: sink.name, keeperRowsDeleted: 3 })]);
+    expect(await stateRows()).toEqual([]);
+
+    const resumed = connectorCli('resume', '--name', sink.name);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const leg = await connectorLeg();
+    expect(leg.settled).toBe(true);
+    expect(leg.totals).toMatchObject({ landed: 1500, deadLettered: 1, duplicates: 0, missing: 0 });
+    expect(leg.exact).toBe(true);
+  });
+});

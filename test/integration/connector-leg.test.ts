@@ -1,0 +1,98 @@
+/**
+ * Both legs for real on the embedded stack: the official ClickHouse sink (built from its
+ * source release) on the Connect worker, and the Kafka engine, reading one topic with
+ * poison messages, one of them the very last message of a partition.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { clickhouseClient } from '../../src/clickhouse/client.js';
+import { committedOffsets, readDeadLetters } from '../../src/parity/truth.js';
+import { legsFromConfig, verifyParity, type ParityReport } from '../../src/parity/verify.js';
+import { poisonValue, produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
+import { deploySink, type TestSink } from './connector.js';
+import { isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+
+const config = isolatedConfig('connector_leg');
+const LAST_POISON_PARTITION = 1;
+let ch: ClickHouseClient;
+let kafka: Kafka;
+let admin: Admin;
+let sink: TestSink;
+let run: ProduceSummary;
+let lastPoisonOffset: bigint;
+let report: ParityReport;
+
+const leg = (name: string) => report.legs.find((l) => l.leg === name)!;
+
+beforeAll(async () => {
+  ch = await setUpKit(config);
+  kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  admin = kafka.admin();
+  await admin.connect();
+  sink = await deploySink(config);
+  run = await produceAvro(produceOptions(config, { count: 3000, seed: 21, poison: 2 }));
+  // A poison message as the very last message of one partition.
+  const producer = kafka.producer();
+  await producer.connect();
+  const [meta] = await producer.send({ topic: config.topic, acks: -1, messages: [{ partition: LAST_POISON_PARTITION, key: 'poison-last', value: poisonValue(99) }] });
+  await producer.disconnect();
+  lastPoisonOffset = BigInt(meta!.baseOffset!);
+  const reader = clickhouseClient(config, 'reader');
+  try {
+    report = await verifyParity(reader, kafka, admin, {
+      topic: config.topic,
+      legs: legsFromConfig(config),
+      wait: true,
+      timeoutMs: 180_000,
+      require: 'both',
+      diffLimit: 10,
+    });
+  } finally {
+    await reader.close();
+  }
+});
+
+afterAll(async () => {
+  await sink?.remove();
+  await ch?.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database} SYNC` });
+  await ch?.close();
+  await admin?.deleteTopics({ topics: [config.topic, config.connector.dlqTopic] }).catch(() => undefined);
+  await admin?.disconnect();
+});
+
+describe('the connector leg beside the Kafka-engine leg', () => {
+  it('settles, though the connector never commits past a partition-ending dead-lettered record', async () => {
+    expect(report.settled, report.settleNote).toBe(true);
+    const committed = await committedOffsets(admin, config.connector.group, config.topic);
+    // reportInsertedOffsets: the committed offset is the last inserted one + 1, i.e. the poison message itself.
+    expect(committed?.get(LAST_POISON_PARTITION)).toBe(lastPoisonOffset);
+  });
+
+  it('lands every event once on both legs, exact against the topic', () => {
+    expect(report.reasons).toEqual([]);
+    expect(report.exact).toBe(true);
+    for (const name of ['connector', 'kafka_engine']) {
+      const l = leg(name);
+      expect(l.present).toBe(true);
+      expect(l.totals).toMatchObject({ expected: 3003, landed: 3000, missing: 0, duplicates: 0 });
+      expect(l.accountingHolds).toBe(true);
+    }
+  });
+
+  it('accounts for the poison messages: the DLQ with context headers on one leg, the errors table on the other', async () => {
+    expect(leg('connector').totals.deadLettered).toBe(3);
+    expect(leg('kafka_engine').totals.errorRows).toBe(3);
+    const letters = (await readDeadLetters(kafka, admin, config.connector.dlqTopic, config.topic)) ?? [];
+    const expected = [...run.poisonOffsets.map((o) => `${o.partition}:${o.offset}`), `${LAST_POISON_PARTITION}:${lastPoisonOffset}`];
+    expect(letters.map((l) => `${l.partition}:${l.offset}`).sort()).toEqual(expected.sort());
+    for (const l of letters) expect(l.error).toBeTruthy();
+  });
+
+  it('holds equal content in both legs, partition by partition', () => {
+    expect(report.content.compared).toBe(true);
+    expect(report.content.differing).toBe(0);
+    expect(report.content.partitions.every((p) => p.equal)).toBe(true);
+    expect(report.content.partitions).toHaveLength(3);
+  });
+});
