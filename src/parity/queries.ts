@@ -130,6 +130,27 @@ export function accountedCountQuery(table: string, topic: string, ranges: Offset
   };
 }
 
+/**
+ * Offsets held more than once, as runs of consecutive offsets with their largest copy
+ * count (at-least-once re-delivery writes whole blocks again, so runs stay few).
+ */
+export function duplicateRangesQuery(table: string, topic: string, ranges: OffsetRange[], limit: number): BuiltQuery {
+  const params: Record<string, unknown> = { topic, limit };
+  const where = rangeFilter(ranges, params);
+  return {
+    query: `
+      SELECT _partition AS partition, min(_offset) AS from_offset, max(_offset) AS to_offset, max(copies) AS copies
+      FROM (
+        SELECT _partition, _offset, copies, _offset - row_number() OVER (PARTITION BY _partition ORDER BY _offset) AS run
+        FROM (SELECT _partition, _offset, count() AS copies FROM ${table} WHERE ${where} GROUP BY _partition, _offset HAVING copies > 1)
+      )
+      GROUP BY _partition, run
+      ORDER BY partition, from_offset
+      LIMIT {limit:UInt32}`,
+    params,
+  };
+}
+
 /** Rows below a partition's log-start offset: their truth is gone from Kafka (retention). */
 export function belowLogStartQuery(table: string, topic: string, logStarts: { partition: number; logStart: bigint }[]): BuiltQuery {
   const params: Record<string, unknown> = { topic };

@@ -27,6 +27,8 @@ export function renderReport(report: ParityReport, rangesShown = 5): string {
         }),
       ),
     );
+    const runs = leg.partitions.flatMap((p) => p.duplicateRanges.map((d) => `p${p.partition} ${d.from === d.to ? d.from : `[${d.from}, ${d.to}]`} x${d.copies}`));
+    if (runs.length > 0) out.push(`  duplicated offsets: ${runs.slice(0, rangesShown * 2).join(', ')}${runs.length > rangesShown * 2 ? ` (+${runs.length - rangesShown * 2} more, see --json)` : ''}`);
     const t = leg.totals;
     out.push(
       `  produced ${t.expected} = landed ${t.landed} + dead-lettered ${t.deadLettered} + error rows ${t.errorRows} + missing ${t.missing}` +

@@ -13,6 +13,7 @@ import {
   belowLogStartQuery,
   contentDiffCountQuery,
   contentDiffQuery,
+  duplicateRangesQuery,
   gapsQuery,
   qualified,
   statsQuery,
@@ -56,6 +57,8 @@ export interface PartitionReport {
   deadLettered: number;
   missing: number;
   missingRanges: { from: string; to: string }[];
+  /** Runs of offsets held more than once, with their largest copy count (at most DUPLICATE_RANGES_SHOWN per leg). */
+  duplicateRanges: { from: string; to: string; copies: number }[];
   belowLogStart: number;
   checksum: string;
 }
@@ -115,6 +118,9 @@ async function landedCount(ch: ClickHouseClient, leg: LegSpec, topic: string, ra
   }
   return total;
 }
+
+/** Runs of duplicated offsets a report lists per leg. */
+const DUPLICATE_RANGES_SHOWN = 1000;
 
 /** A leg whose group has committed nothing by then is taken as not deployed and not waited for. */
 const NEVER_COMMITTED_GRACE_MS = 30_000;
@@ -259,6 +265,17 @@ async function verifyLeg(
             offsets: deadInRange.filter((d) => unproven.some((r) => r.partition === d.partition)),
           }),
         );
+  const withDuplicates = ranges.filter((r) => {
+    const st = stats.find((x) => x.partition === r.partition);
+    return st !== undefined && n(st.rows) > n(st.distinct_offsets);
+  });
+  const duplicateRuns =
+    withDuplicates.length === 0
+      ? []
+      : await queryRows<{ partition: number; from_offset: string; to_offset: string; copies: string }>(
+          ch,
+          duplicateRangesQuery(table, opts.topic, withDuplicates, DUPLICATE_RANGES_SHOWN),
+        );
   const below = await queryRows<{ partition: number; offsets: string }>(
     ch,
     belowLogStartQuery(table, opts.topic, truth.map((t) => ({ partition: t.partition, logStart: t.logStart }))),
@@ -281,6 +298,9 @@ async function verifyLeg(
       deadLettered: deadInRange.filter((d) => d.partition === r.partition).length,
       missing: missingRanges.reduce((sum, g) => sum + Number(BigInt(g.to) - BigInt(g.from) + 1n), 0),
       missingRanges,
+      duplicateRanges: duplicateRuns
+        .filter((d) => d.partition === r.partition)
+        .map((d) => ({ from: d.from_offset, to: d.to_offset, copies: n(d.copies) })),
       belowLogStart: n(below.find((b) => b.partition === r.partition)?.offsets),
       checksum: s?.checksum ?? '0',
     };

@@ -1,32 +1,31 @@
 /**
- * Faults while events stream in, on the embedded stack: kill -9 of the Connect
- * worker, a restart of the ClickHouse host process, a restart of the broker,
- * poison messages, a schema the registry refuses. After each, verify:parity --wait
- * must end exact or report exact losses/duplicates with their offsets; nothing silent.
+ * Faults while events stream in, on the embedded stack, with both legs running: the
+ * official ClickHouse sink (at-least-once, then exactly-once) and the Kafka engine.
+ * kill -9 of the Connect worker, kill -9 of ClickHouse mid-insert, a restart of the
+ * broker and of ZooKeeper. After each, verify:parity --wait must be exact, or report
+ * the exact duplicated offsets where a leg is at-least-once; with exactly-once the
+ * connector leg must be exact. Nothing may go missing silently.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
+import type { KitConfig } from '../../src/config.js';
 import { connectAdmin, kafkaClient } from '../../src/kafka.js';
-import { legsFromConfig, verifyParity, type ParityReport } from '../../src/parity/verify.js';
+import { legsFromConfig, verifyParity, type LegReport, type ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { EmbeddedStack } from '../../src/stack/stack.js';
+import { deploySink, type TestSink } from '../integration/connector.js';
 import { isolatedConfig, produceOptions, setUpKit } from '../integration/helpers.js';
 
-const config = isolatedConfig('faults');
-const db = config.clickhouse.database;
 const stack = new EmbeddedStack({ log: (line) => process.stderr.write(`[faults] ${line}\n`) });
-let ch: ClickHouseClient;
 
 /** Streams `count` events at `rate`/s and runs `fault` once `after` ms have passed. */
-async function streamWith(fault: () => Promise<void>, { count = 6000, rate = 1500, after = 1500, poison = 0 } = {}): Promise<ProduceSummary> {
-  const sending = produceAvro(produceOptions(config, {
-    count,
-    rate,
-    batchSize: 250,
-    seed: Date.now() % 100_000,
-    poison,
-  }));
+async function streamWith(
+  config: KitConfig,
+  fault: () => Promise<void>,
+  { count = 6000, rate = 1500, after = 1500, poison = 2 } = {},
+): Promise<ProduceSummary> {
+  const sending = produceAvro(produceOptions(config, { count, rate, batchSize: 250, seed: Date.now() % 100_000, poison }));
   // Observed now, awaited below: a failure during the fault is the test's result, not an unhandled rejection.
   sending.catch(() => undefined);
   await new Promise((r) => setTimeout(r, after));
@@ -34,89 +33,110 @@ async function streamWith(fault: () => Promise<void>, { count = 6000, rate = 150
   return sending;
 }
 
-async function parity(run: ProduceSummary): Promise<ParityReport> {
+async function parity(config: KitConfig, run: ProduceSummary, legs = legsFromConfig(config)): Promise<ParityReport> {
   const reader = clickhouseClient(config, 'reader');
   const kafka = kafkaClient(config.kafka.brokers);
   const admin = await connectAdmin(kafka, config.kafka.brokers);
   try {
-    return await verifyParity(reader, kafka, admin, {
-      topic: config.topic,
-      legs: legsFromConfig(config),
-      run,
-      wait: true,
-      timeoutMs: 180_000,
-      require: 'any',
-      diffLimit: 10,
-      notDeployed: ['connector'],
-    });
+    return await verifyParity(reader, kafka, admin, { topic: config.topic, legs, run, wait: true, timeoutMs: 300_000, require: 'both', diffLimit: 10 });
   } finally {
     await admin.disconnect();
     await reader.close();
   }
 }
 
-/** Exact, or every difference accounted for: nothing missing, duplicates counted per partition. */
-function expectNothingSilent(report: ParityReport, run: ProduceSummary) {
-  const leg = report.legs.find((l) => l.leg === 'kafka_engine')!;
-  expect(report.settled, report.settleNote).toBe(true);
-  expect(leg.present).toBe(true);
-  expect(leg.accountingHolds).toBe(true);
-  expect(leg.totals.expected).toBe(run.events + run.poison);
-  expect(leg.totals.missing, JSON.stringify(leg.partitions.map((p) => p.missingRanges))).toBe(0);
-  expect(leg.totals.errorRows).toBe(run.poison);
-  // At-least-once: a restart may re-deliver; if so, the report names how many, per partition.
-  expect(leg.totals.duplicates).toBe(leg.partitions.reduce((s, p) => s + p.duplicates, 0));
-  expect(report.exact).toBe(leg.totals.duplicates === 0);
+function duplicatedOffsets(leg: LegReport): string {
+  return leg.partitions.flatMap((p) => p.duplicateRanges.map((d) => `p${p.partition} [${d.from}, ${d.to}] x${d.copies}`)).join(', ');
 }
 
-beforeAll(async () => {
-  ch = await setUpKit(config);
-});
+/**
+ * Nothing missing on either leg, every poison message accounted for, duplicates (if
+ * any) named by offset; none on the connector leg when it runs exactly-once.
+ */
+function expectNothingSilent(report: ParityReport, run: ProduceSummary, { exactlyOnce }: { exactlyOnce: boolean }) {
+  expect(report.settled, report.settleNote).toBe(true);
+  for (const leg of report.legs) {
+    const what = `${leg.leg}: ${JSON.stringify(leg.totals)}; missing ${JSON.stringify(leg.partitions.map((p) => p.missingRanges))}; duplicated ${duplicatedOffsets(leg)}`;
+    expect(leg.present, what).toBe(true);
+    expect(leg.accountingHolds, what).toBe(true);
+    expect(leg.totals.expected, what).toBe(run.events + run.poison);
+    expect(leg.totals.missing, what).toBe(0);
+    expect(leg.totals.errorRows + leg.totals.deadLettered, what).toBe(run.poison);
+    // Duplicates are named by offset: the runs cover exactly the duplicated rows.
+    const named = leg.partitions.reduce((s, p) => s + p.duplicateRanges.reduce((t, d) => t + (Number(d.to) - Number(d.from) + 1) * (d.copies - 1), 0), 0);
+    expect(named, what).toBe(leg.totals.duplicates);
+    if (leg.leg === 'connector' && exactlyOnce) expect(leg.totals.duplicates, what).toBe(0);
+    if (leg.totals.duplicates > 0) process.stderr.write(`[faults] at-least-once re-delivery on ${leg.leg}: ${duplicatedOffsets(leg)}\n`);
+  }
+  const duplicates = report.legs.reduce((s, l) => s + l.totals.duplicates, 0);
+  expect(report.exact, report.reasons.join('; ')).toBe(duplicates === 0);
+  if (duplicates === 0) expect(report.content.differing).toBe(0);
+}
 
-afterAll(async () => {
-  await stack.up(); // whatever a test left down comes back for the next suite
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-  await ch?.close();
-});
+describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both legs running (connector exactlyOnce=$exactlyOnce)', ({ exactlyOnce }) => {
+  const config = isolatedConfig(exactlyOnce ? 'faults_eos' : 'faults');
+  const db = config.clickhouse.database;
+  let ch: ClickHouseClient;
+  let sink: TestSink;
 
-describe('faults while events stream in', () => {
-  it('kill -9 of the Connect worker: it comes back, and the Kafka-engine leg is exact', async () => {
-    const run = await streamWith(async () => {
+  beforeAll(async () => {
+    ch = await setUpKit(config);
+    sink = await deploySink(config, { exactlyOnce });
+  });
+
+  afterAll(async () => {
+    await stack.up(); // whatever a test left down comes back for the next suite
+    await sink?.remove();
+    await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
+    await ch?.close();
+  });
+
+  it('kill -9 of the Connect worker mid-stream: it comes back and its task resumes', async () => {
+    const run = await streamWith(config, async () => {
       expect(await stack.processes.stop('connect', 0)).toBe('killed');
       await stack.up();
     });
-    const report = await parity(run);
-    expectNothingSilent(report, run);
+    expectNothingSilent(await parity(config, run), run, { exactlyOnce });
     expect((await stack.status()).services.every((s) => s.ready)).toBe(true);
   });
 
-  it('restart of the ClickHouse host mid-stream: nothing lost; any re-delivery is reported as duplicates', async () => {
-    const run = await streamWith(async () => {
-      expect(await stack.processes.stop('clickhouse')).toBe('stopped');
+  it('kill -9 of ClickHouse mid-insert: it comes back with every committed row', async () => {
+    const run = await streamWith(config, async () => {
+      expect(await stack.processes.stop('clickhouse', 0)).toBe('killed');
       await stack.up();
     });
-    expectNothingSilent(await parity(run), run);
+    expectNothingSilent(await parity(config, run), run, { exactlyOnce });
   });
 
-  it('restart of the broker mid-stream: the idempotent producer and the Kafka engine ride it out', async () => {
-    const run = await streamWith(async () => {
+  it('restart of the broker mid-stream: the idempotent producer and both consumers ride it out', async () => {
+    const run = await streamWith(config, async () => {
       expect(await stack.processes.stop('kafka')).toBe('stopped');
       await stack.up();
     });
     expect(run.events).toBe(6000);
-    expectNothingSilent(await parity(run), run);
+    expectNothingSilent(await parity(config, run), run, { exactlyOnce });
   });
 
-  it('poison messages mid-stream land in the errors table, counted per partition', async () => {
-    const run = await streamWith(async () => {}, { count: 3000, poison: 7 });
-    const report = await parity(run);
-    expectNothingSilent(report, run);
+  it('restart of ZooKeeper mid-stream: KeeperMap state comes back', async () => {
+    const run = await streamWith(config, async () => {
+      expect(await stack.processes.stop('zookeeper')).toBe('stopped');
+      await stack.up();
+    });
+    expectNothingSilent(await parity(config, run), run, { exactlyOnce });
+  });
+
+  it.runIf(!exactlyOnce)('poison messages mid-stream: the connector dead-letters them, the Kafka engine keeps error rows, per partition', async () => {
+    const run = await streamWith(config, async () => {}, { count: 3000, poison: 7 });
+    const report = await parity(config, run);
+    expectNothingSilent(report, run, { exactlyOnce });
     expect(report.exact).toBe(true);
-    const leg = report.legs.find((l) => l.leg === 'kafka_engine')!;
-    for (const p of leg.partitions) expect(p.errorRows).toBe(run.poisonOffsets.filter((o) => o.partition === p.partition).length);
+    const perPartition = (p: number) => run.poisonOffsets.filter((o) => o.partition === p).length;
+    for (const leg of report.legs) {
+      for (const p of leg.partitions) expect(p.errorRows + p.deadLettered, `${leg.leg} p${p.partition}`).toBe(perPartition(p.partition));
+    }
   });
 
-  it('a schema the registry refuses sends nothing, and parity of the topic stays exact', async () => {
+  it.runIf(!exactlyOnce)('a schema the registry refuses sends nothing, and parity of the topic stays exact', async () => {
     const { writeFileSync, mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
@@ -125,15 +145,13 @@ describe('faults while events stream in', () => {
     const kafka = kafkaClient(config.kafka.brokers);
     const admin = await connectAdmin(kafka, config.kafka.brokers);
     const before = await admin.fetchTopicOffsets(config.topic);
-    await expect(
-      produceAvro(produceOptions(config, { count: 10, batchSize: 10, seed: 1, schemaFile: file })),
-    ).rejects.toThrow(/not compatible/);
+    await expect(produceAvro(produceOptions(config, { count: 10, batchSize: 10, seed: 1, schemaFile: file }))).rejects.toThrow(/not compatible/);
     expect(await admin.fetchTopicOffsets(config.topic)).toEqual(before);
     await admin.disconnect();
   });
 
-  it('mitigation for at-least-once duplicates: a ReplacingMergeTree keyed on partition and offset holds each offset once', async () => {
-    // A second target fed by its own view from the same Kafka table, deduplicating on (_topic, _partition, _offset).
+  it.runIf(!exactlyOnce)('mitigation for at-least-once duplicates: a ReplacingMergeTree keyed on partition and offset holds each offset once', async () => {
+    // A second target fed from the Kafka-engine leg's rows, deduplicating on (_topic, _partition, _offset).
     await ch.command({ query: `CREATE TABLE IF NOT EXISTS ${db}.events_kafka_dedup AS ${db}.events_kafka ENGINE = ReplacingMergeTree ORDER BY (_topic, _partition, _offset)` });
     await ch.command({ query: `INSERT INTO ${db}.events_kafka_dedup SELECT * FROM ${db}.events_kafka` });
     // Re-deliver a slice on purpose, as a consumer restart would.

@@ -3,9 +3,10 @@
  * real Kafka engine, parity is exact; then faults injected directly in ClickHouse
  * are reported with their exact ranges, counts, offsets and exit codes.
  *
- * The connector leg is filled with rows in the connector table's shape (copied from
- * the Kafka-engine leg), and its dead-letter topic with records in Connect's DLQ
- * shape (context headers), since the connector jar cannot be had on these machines.
+ * Here the connector leg is filled with rows copied from the Kafka-engine leg, and its
+ * dead-letter topic with records in Connect's DLQ shape (context headers), so faults can
+ * be injected into one leg at will; the real connector leg is tested in
+ * connector-leg.test.ts and the fault suite.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -156,7 +157,13 @@ describe('verify:parity', () => {
     await exec(`INSERT INTO ${db}.events_kafka SELECT * FROM ${db}.pristine WHERE _partition = 1 AND _offset BETWEEN ${offsets[0]} AND ${offsets[9]}`);
     const r = parity();
     expect(r.code).toBe(1);
-    expect(part(r.report, 'kafka_engine', 1).duplicates).toBe(offsets[9]! - offsets[0]! + 1);
+    const p1 = part(r.report, 'kafka_engine', 1);
+    expect(p1.duplicates).toBe(offsets[9]! - offsets[0]! + 1);
+    // ...and which offsets: runs of consecutive offsets, each held twice.
+    expect(p1.duplicateRanges[0]!.from).toBe(String(offsets[0]));
+    expect(p1.duplicateRanges.at(-1)!.to).toBe(String(offsets[9]));
+    expect(p1.duplicateRanges.reduce((sum, d) => sum + Number(d.to) - Number(d.from) + 1, 0)).toBe(p1.duplicates);
+    expect(p1.duplicateRanges.every((d) => d.copies === 2)).toBe(true);
     expect(leg(r.report, 'kafka_engine').totals.missing).toBe(0);
     expect(r.report.reasons.join(' ')).toMatch(/kafka_engine: \d+ duplicate rows/);
   });

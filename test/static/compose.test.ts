@@ -615,6 +615,22 @@ describe('ClickHouse XML', () => {
     }
   });
 
+  it('lets the reader select exactly the system tables health and verify:parity read', () => {
+    // ClickHouse's shipped config turns select_from_system_db_requires_grant on: every system
+    // table the reader's code reads needs its grant (these few are readable by everyone).
+    const everyone = new Set(['tables', 'columns', 'databases', 'one']);
+    const code = ['src/health', 'src/parity', 'scripts/health.ts', 'scripts/verify-parity.ts', 'src/clickhouse/query.ts']
+      .flatMap((rel) => (rel.endsWith('.ts') ? [rel] : readdirSync(new URL(rel, root)).map((f) => `${rel}/${f}`)))
+      .filter((f) => f.endsWith('.ts'))
+      .map(read)
+      .join('\n');
+    const read_ = new Set([...code.matchAll(/\bsystem\.(\w+)/g)].map((m) => m[1]!));
+    const granted = new Set(grantsOf(xmlUser('kit_reader').el).flatMap((g) => /^GRANT SELECT ON system\.(\w+)$/.exec(g)?.[1] ?? []));
+    expect(read_.has('kafka_consumers')).toBe(true);
+    for (const t of read_) if (!everyone.has(t)) expect(granted, `kit_reader lacks GRANT SELECT ON system.${t}`).toContain(t);
+    for (const t of granted) expect(read_, `kit_reader is granted system.${t}, which nothing it runs reads`).toContain(t);
+  });
+
   it('configures Keeper and the KeeperMap prefix the connector exactly-once state needs', () => {
     const merged = configXml.map(({ root: r }) => r);
     expect(merged.some((r) => child(r, 'keeper_map_path_prefix')?.text.trim().startsWith('/'))).toBe(true);

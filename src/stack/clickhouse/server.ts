@@ -84,6 +84,9 @@ export function serverLaunchSpec(o: ServerOptions): LaunchSpec {
   const config = path.join(o.configDir, 'config.xml');
   if (!existsSync(config)) throw new SetupError(`${config} is missing (writeServerFiles writes it)`);
   mkdirSync(o.dataDir, { recursive: true });
+  // The system database lives in memory in this mode; its log tables' data left by the
+  // previous run would stop them from being created again.
+  rmSync(path.join(o.dataDir, 'data', 'system'), { recursive: true, force: true });
   return {
     name: o.name,
     command: python(),
