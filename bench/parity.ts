@@ -4,9 +4,9 @@
  * and how much memory the Node process needs while it runs (it should stay flat:
  * every row stays inside ClickHouse).
  *
- * Isolated: its own embedded ClickHouse host process (fresh temp data dir, own
- * port), its own 3-partition topic on the running broker (no messages: the run
- * summary names the ranges), both removed at the end.
+ * Isolated: its own ClickHouse server (the embedded stack's, started the same way,
+ * with a fresh temp data dir and its own port), its own 3-partition topic on the
+ * running broker (no messages: the run summary names the ranges), both removed at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,8 @@ import { clickhouseClient } from '../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
 import { projectRoot } from '../src/paths.js';
+import { queryRows } from '../src/clickhouse/query.js';
+import { serverLaunchSpec, writeServerFiles } from '../src/stack/clickhouse/server.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 import { RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
 import { legsFromConfig, verifyParity, type ParityReport } from '../src/parity/verify.js';
@@ -41,12 +43,12 @@ function rowsList(value: string): number[] {
 
 const program = command(
   'bench:parity',
-  'Benchmark verify:parity on N rows per leg in a private embedded ClickHouse: verify time as a ratio to one full-scan hash aggregate of both tables, and the Node process peak memory. Exit 1 when a verification is not exact.',
+  'Benchmark verify:parity on N rows per leg in a private ClickHouse server (the embedded stack\'s kind): verify time as a ratio to one full-scan hash aggregate of both tables, and the Node process peak memory. Exit 1 when a verification is not exact.',
 )
   .option('--rows <n,...>', 'rows per leg, one benchmark per value (e.g. 1000000,10000000)', rowsList, [1_000_000, 10_000_000])
   .option('--repeat <n>', 'measurements of each (verify and reference alternate); the median is reported', int('--repeat', 1), 3)
   .option('--warmup <n>', 'unmeasured runs of each first', int('--warmup', 0), 1)
-  .option('--port <n>', `port of the private ClickHouse host (default: the first free from ${FIRST_PORT})`, int('--port', 1))
+  .option('--port <n>', `port of the private ClickHouse server (default: the first free from ${FIRST_PORT})`, int('--port', 1))
   .option('--sample-ms <n>', 'memory sampling interval', int('--sample-ms', 1), 50)
   .option('--keep', 'keep the temp data dir (its path is printed)')
   .option('--json', 'print the results as JSON');
@@ -82,7 +84,7 @@ async function freePort(): Promise<number> {
   throw new UsageError(`no free port in ${FIRST_PORT}..${FIRST_PORT + 99}; pass --port`);
 }
 
-/** The private ClickHouse host: a child process, stopped by its PID. */
+/** The private ClickHouse server: a child process, stopped by its PID. */
 class PrivateClickHouse {
   readonly log: { at: number; line: string }[] = [];
   private exited?: string;
@@ -109,18 +111,15 @@ class PrivateClickHouse {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(port: number, dir: string): Promise<PrivateClickHouse> {
-    const main = path.join(projectRoot, 'src', 'stack', 'clickhouse', 'main.ts');
-    // The data dir sits one level down: the host keeps its spool next to it.
-    const child = spawn(process.execPath, ['--import', 'tsx', main, path.join(dir, 'data'), String(port)], {
-      cwd: projectRoot,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  static async start(port: number, dir: string, env: NodeJS.ProcessEnv): Promise<PrivateClickHouse> {
+    const configDir = path.join(dir, 'config');
+    writeServerFiles(configDir);
+    const spec = serverLaunchSpec({ name: 'bench-clickhouse', configDir, dataDir: path.join(dir, 'data'), port, env });
+    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const host = new PrivateClickHouse(child, port, dir);
     const deadline = Date.now() + 90_000;
     for (;;) {
-      if (host.exited) throw new Error(`the private ClickHouse host ${host.exited}:\n${host.log.map((l) => l.line).join('\n')}`);
+      if (host.exited) throw new Error(`the private ClickHouse server ${host.exited}:\n${host.log.map((l) => l.line).join('\n')}`);
       try {
         const res = await fetch(`${host.url}/ping`, { signal: AbortSignal.timeout(1000) });
         if (res.ok) return host;
@@ -129,13 +128,13 @@ class PrivateClickHouse {
       }
       if (Date.now() > deadline) {
         await host.stop();
-        throw new Error(`the private ClickHouse host did not answer /ping on ${host.url} within 90 s`);
+        throw new Error(`the private ClickHouse server did not answer /ping on ${host.url} within 90 s`);
       }
       await sleep(200);
     }
   }
 
-  /** CPU seconds (user + system) the host process has used so far (Linux; USER_HZ 100). */
+  /** CPU seconds (user + system) the server process has used so far (Linux; USER_HZ 100). */
   cpuSeconds(): number | undefined {
     try {
       const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -145,7 +144,7 @@ class PrivateClickHouse {
     }
   }
 
-  /** Peak resident memory of the host process (Linux), in bytes. */
+  /** Peak resident memory of the server process (Linux), in bytes. */
   peakRss(): number | undefined {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
@@ -223,7 +222,7 @@ async function fill(ch: ClickHouseClient, config: KitConfig, rows: number, progr
 
 interface Sample {
   ms: number;
-  /** CPU seconds the ClickHouse host spent meanwhile: less sensitive than wall time to other load. */
+  /** CPU seconds the ClickHouse server spent meanwhile: less sensitive than wall time to other load. */
   hostCpuS?: number;
   /** process.memoryUsage() before the measured call. */
   before: { rss: number; heapUsed: number };
@@ -290,24 +289,29 @@ function checkReference(res: RefRow[][], rows: number): string[] {
   return problems;
 }
 
-/** Which verify statement took how long, from the private host's request log. */
-function profile(lines: { line: string }[]) {
+/** Which verify statement took how long, server-side, from the server's system.query_log. */
+async function profile(admin: ClickHouseClient, user: string, since: Date) {
   const kinds: [string, RegExp][] = [
     ['stats (count, distinct, min, max, checksum)', /AS distinct_offsets/],
     ['gaps (window over offsets)', /lagInFrame/],
+    ['duplicated runs', /row_number\(\)/],
     ['below log start', /_offset < \{ls/],
     ['accounted (errors table)', /AS offsets FROM/],
     ['content diff', /INNER JOIN/],
     ['table exists', /system\.tables/],
   ];
+  await admin.command({ query: 'SYSTEM FLUSH LOGS' });
+  const rows = await queryRows<{ query: string; ms: string }>(admin, {
+    query: `SELECT query, query_duration_ms AS ms FROM system.query_log
+            WHERE type = 'QueryFinish' AND user = {user:String} AND event_time_microseconds >= {since:DateTime64(6)}`,
+    params: { user, since: since.toISOString().replace('T', ' ').replace('Z', '') },
+  });
   const by = new Map<string, { n: number; ms: number }>();
-  for (const { line } of lines) {
-    const m = / user=\S+ query_id=\S+ ([\d.]+)ms (.*)$/.exec(line);
-    if (!m) continue;
-    const kind = kinds.find(([, re]) => re.test(m[2]!))?.[0] ?? `other: ${m[2]!.slice(0, 60)}`;
+  for (const r of rows) {
+    const kind = kinds.find(([, re]) => re.test(r.query))?.[0] ?? `other: ${r.query.replace(/\s+/g, ' ').slice(0, 60)}`;
     const e = by.get(kind) ?? { n: 0, ms: 0 };
     e.n++;
-    e.ms += Number(m[1]);
+    e.ms += Number(r.ms);
     by.set(kind, e);
   }
   return [...by].map(([query, e]) => ({ query, statements: e.n, ms: Math.round(e.ms) })).sort((x, y) => y.ms - x.ms);
@@ -337,7 +341,7 @@ interface SizeResult {
   reference: { medianS: number; runsS: number[]; hostCpuMedianS?: number };
   /** verify / reference, medians of wall time. */
   ratio: number;
-  /** verify / reference, medians of the host's CPU time. */
+  /** verify / reference, medians of the server's CPU time. */
   cpuRatio?: number;
   node: {
     /** Peaks over all measured verify runs, MiB. */
@@ -347,7 +351,7 @@ interface SizeResult {
     maxRssSoFarMiB: number;
   };
   hostPeakRssMiB?: number;
-  verifyQueries: ReturnType<typeof profile>;
+  verifyQueries: Awaited<ReturnType<typeof profile>>;
   loadavg: number[];
 }
 
@@ -387,26 +391,24 @@ async function benchSize(
 
   const verifyRuns: Sample[] = [];
   const refRuns: Sample[] = [];
-  let lastProfile: ReturnType<typeof profile> = [];
+  let lastProfile: Awaited<ReturnType<typeof profile>> = [];
   for (let i = 0; i < o.warmup + o.repeat; i++) {
     const measured = i >= o.warmup;
-    await sleep(100); // let the previous statements' log lines arrive
-    const logFrom = host.log.length;
+    const since = new Date();
     const v = await measure(host, o.sampleMs, verifyOnce);
     const bad = checkVerify(v.value, rows);
     if (bad.length) throw Object.assign(new Error(`verify at ${rows} rows is not exact: ${bad.join('; ')}`), { exitCode: 1 });
-    await sleep(100); // the host logs a request just after answering it
     if (measured) {
       verifyRuns.push(v.sample);
-      lastProfile = profile(host.log.slice(logFrom));
+      lastProfile = await profile(admin, config.clickhouse.reader.user, since);
     }
     const r = await measure(host, o.sampleMs, () => reference(reader, config));
     const badRef = checkReference(r.value, rows);
     if (badRef.length) throw Object.assign(new Error(`reference at ${rows} rows: ${badRef.join('; ')}`), { exitCode: 1 });
     if (measured) refRuns.push(r.sample);
     progress(
-      `${measured ? `run ${i - o.warmup + 1}/${o.repeat}` : 'warm-up'}: verify ${(v.sample.ms / 1000).toFixed(2)} s (host CPU ${v.sample.hostCpuS?.toFixed(2) ?? '?'} s), ` +
-        `reference ${(r.sample.ms / 1000).toFixed(2)} s (host CPU ${r.sample.hostCpuS?.toFixed(2) ?? '?'} s)`,
+      `${measured ? `run ${i - o.warmup + 1}/${o.repeat}` : 'warm-up'}: verify ${(v.sample.ms / 1000).toFixed(2)} s (server CPU ${v.sample.hostCpuS?.toFixed(2) ?? '?'} s), ` +
+        `reference ${(r.sample.ms / 1000).toFixed(2)} s (server CPU ${r.sample.hostCpuS?.toFixed(2) ?? '?'} s)`,
     );
   }
   const vS = verifyRuns.map((s) => s.ms / 1000);
@@ -439,7 +441,7 @@ function render(results: SizeResult[], info: ReturnType<typeof machine>, o: Opts
   out.push(`median of ${o.repeat} alternating runs (after ${o.warmup} warm-up); reference = one full-scan hash aggregate of each leg`);
   out.push(
     table(
-      ['rows/leg', 'verify s', 'reference s', 'ratio', 'host CPU s (v/r)', 'CPU ratio', 'Node peak RSS MiB', 'Node peak heap MiB', 'RSS growth MiB', 'maxRSS MiB', 'host peak RSS MiB'],
+      ['rows/leg', 'verify s', 'reference s', 'ratio', 'server CPU s (v/r)', 'CPU ratio', 'Node peak RSS MiB', 'Node peak heap MiB', 'RSS growth MiB', 'maxRSS MiB', 'server peak RSS MiB'],
       results.map((r) => [
         r.rows.toLocaleString('en-US'),
         r.verify.medianS.toFixed(2),
@@ -457,7 +459,7 @@ function render(results: SizeResult[], info: ReturnType<typeof machine>, o: Opts
   );
   const last = results.at(-1);
   if (last) {
-    out.push(`verify's statements at ${last.rows.toLocaleString('en-US')} rows (last run, host-side time):`);
+    out.push(`verify's statements at ${last.rows.toLocaleString('en-US')} rows (last run, server-side time from system.query_log):`);
     out.push(table(['query', 'statements', 'ms'], last.verifyQueries.map((q) => [q.query, q.statements, q.ms])));
   }
   return out.join('\n');
@@ -474,7 +476,8 @@ await run(program, async () => {
   const config = loadConfig({
     ...resolveEnv(),
     CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
-    CLICKHOUSE_DATABASE: 'bench_parity',
+    // The users file's grants name the kit's database; this server is private and fresh.
+    CLICKHOUSE_DATABASE: 'kit',
     KIT_TOPIC: topic,
     KIT_KAFKA_ENGINE_GROUP: `${topic}_ch`,
     KIT_CONNECTOR_NAME: topic,
@@ -506,8 +509,8 @@ await run(program, async () => {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    progress(`starting a private ClickHouse host on port ${port}, data in ${dir}`);
-    host = await PrivateClickHouse.start(port, dir);
+    progress(`starting a private ClickHouse server on port ${port}, data in ${dir}`);
+    host = await PrivateClickHouse.start(port, dir, { ...process.env, ...resolveEnv() });
     const kafka = kafkaClient(config.kafka.brokers);
     kAdmin = await connectAdmin(kafka, config.kafka.brokers);
     await kAdmin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });

@@ -12,7 +12,7 @@ import { connectorDeployed } from '../src/parity/verify.js';
 
 const program = command(
   'evolve',
-  'Schema evolution rehearsal: check v2 of the event schema (a new field with a default) against the registry, add the column to both target tables, recreate the Kafka-engine table and its views with the same consumer group, produce v2 and v1 events, and prove parity over the whole topic. Idempotent. Exit 0 parity exact, 1 parity differs, 2 an incompatible schema, bad input or an unreachable service.',
+  'Schema evolution rehearsal: check v2 of the event schema (a new field with a default) against the registry, add the column to both target tables (a deployed sink connector is stopped around the ALTER of its table, so its new tasks see the column), recreate the Kafka-engine table, its fan-out and views with the same consumer group, produce v2 and v1 events, and prove parity over the whole topic. Idempotent. Exit 0 parity exact, 1 parity differs, 2 an incompatible schema, bad input or an unreachable service.',
 )
   .option('--schema <file>', 'the new Avro schema', path.relative(process.cwd(), V2_SCHEMA_FILE))
   .option('--count <n>', 'v2 events to produce', int('--count', 0), 1000)
@@ -20,7 +20,7 @@ const program = command(
   .option('--seed <n>', 'generator seed of the produced events', int('--seed', 0), 2)
   .addOption(new Option('--require <legs>', 'parity: both legs present and exact, or any present leg exact').choices(['both', 'any']).default('both'))
   .option('--timeout <seconds>', 'how long parity waits for both groups to catch up', int('--timeout', 1), 180)
-  .option('--no-restart-connector', 'do not restart a deployed connector after the ALTER')
+  .option('--no-restart-connector', 'leave a deployed connector running through the ALTER of its table (its tasks keep the old column list until an insert with it fails)')
   .option('--dry-run', 'check compatibility and the current tables, print the plan and its SQL; change nothing')
   .option('--json', 'print the summary as JSON');
 

@@ -14,4 +14,12 @@ CREATE TABLE IF NOT EXISTS {{database}}.events_connect
     _offset     Int64
 )
 ENGINE = MergeTree
-ORDER BY (_topic, _partition, _offset);
+ORDER BY (_topic, _partition, _offset)
+SETTINGS non_replicated_deduplication_window = 1000;
+
+-- The connector's exactly-once mode (exactlyOnce=true) re-sends a batch whose insert it could
+-- not confirm, with the same insert_deduplication_token, and relies on ClickHouse to drop it
+-- if it had landed: a non-replicated MergeTree does that only within this window of recent
+-- blocks (a replicated one does by default). TRUNCATE clears the window. Kept here too for a
+-- table created before the setting.
+ALTER TABLE {{database}}.events_connect MODIFY SETTING non_replicated_deduplication_window = 1000;

@@ -3,13 +3,14 @@
  * new field with a default) rolled through both legs without losing or re-reading an
  * offset, then v2 (and v1) events produced and parity checked over the whole topic.
  *
- *   1. compatibility  v2 against the subject's latest version (refused: exit 2, with the registry's reason)
- *   2. columns        ALTER TABLE ... ADD COLUMN IF NOT EXISTS on both target tables
- *   3. kafka engine   drop the views and the Kafka table, recreate them with the column,
- *                     same consumer group (the committed offsets stay in Kafka)
- *   4. connector      restart its tasks when deployed, so they see the new column
- *   5. produce        register v2, N v2 events, then M v1 events (old producers keep running)
- *   6. parity         verifyParity --wait over the whole topic
+ *   1. compatibility    v2 against the subject's latest version (refused: exit 2, with the registry's reason)
+ *   2. connector stop   when deployed and its table lacks the column: stop it, so no task inserts with the old columns
+ *   3. columns          ALTER TABLE ... ADD COLUMN IF NOT EXISTS on both target tables
+ *   4. kafka engine     stop consumption, rebuild the Kafka table, its fan-out and views with the column,
+ *                       same consumer group (the committed offsets stay in Kafka), consumption last
+ *   5. connector start  give it back its state; its new tasks describe the table with the column
+ *   6. produce          register v2, N v2 events, then M v1 events (old producers keep running)
+ *   7. parity           verifyParity --wait over the whole topic
  *
  * Every step looks first and does only what is missing: running it twice is harmless.
  */
@@ -17,7 +18,6 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { UsageError } from '../cli.js';
 import { applySql, templateValues } from '../clickhouse/ddl.js';
-import { queryRows } from '../clickhouse/query.js';
 import type { KitConfig } from '../config.js';
 import { ConnectClient } from '../connect/rest.js';
 import { committedOffsets } from '../parity/truth.js';
@@ -25,6 +25,8 @@ import { legsFromConfig, verifyParity, type ParityReport } from '../parity/verif
 import { readSchema, SCHEMA_FILE } from '../produce/events.js';
 import { produceAvro, type ProduceSummary } from '../produce/producer.js';
 import { IncompatibleSchemaError, Registry, type CompatibilityResult } from '../produce/registry.js';
+import { restoreConnector, stopConnector, type StoppedConnector } from './connector.js';
+import { checkSameGroup, inspect, kafkaEngineDrift, kafkaEngineObjects } from './kafka-engine.js';
 import { produceV2, type V2ProduceSummary } from './produce.js';
 import { EvolveInputError, loadInputs, type AddedField, type EvolveInputs } from './schema.js';
 
@@ -38,6 +40,7 @@ export interface EvolveOptions {
   dryRun: boolean;
   require: 'both' | 'any';
   timeoutMs: number;
+  /** Stop a deployed connector before the ALTER of its table and start it after. */
   restartConnector: boolean;
   /** The connector leg is known to be absent (Connect has no such connector). */
   connectorDeployed?: boolean;
@@ -62,7 +65,7 @@ export interface EvolveSummary {
   compatibility: CompatibilityResult & { latestVersion?: number };
   added: AddedField[];
   steps: StepResult[];
-  /** The Kafka engine group's committed offsets around step 3, per partition. */
+  /** The Kafka engine group's committed offsets around the recreate, per partition. */
   offsets: { group: string; before?: Record<string, string>; after?: Record<string, string> };
   produced: { v2?: V2ProduceSummary; v1After?: Pick<ProduceSummary, 'runId' | 'events' | 'schemaId' | 'partitions'> };
   parity?: ParityReport;
@@ -76,61 +79,10 @@ export interface EvolveContext {
   admin: Admin;
 }
 
-interface TableRow {
-  name: string;
-  create_table_query: string;
-  as_select: string;
-}
+/** How long the connector may take to stop, or to run all its tasks again. */
+const CONNECTOR_WAIT_MS = 90_000;
 
-/** What the kit's database holds now: tables, their columns, the queue's and views' definitions. */
-export interface KitState {
-  tables: Map<string, TableRow>;
-  columns: Map<string, Set<string>>;
-}
-
-export async function inspect(ch: ClickHouseClient, database: string): Promise<KitState> {
-  const q = <T>(query: string) => queryRows<T>(ch, { query, params: { db: database } });
-  const tables = await q<TableRow>('SELECT name, create_table_query, as_select FROM system.tables WHERE database = {db:String}');
-  const cols = await q<{ table: string; name: string }>('SELECT table, name FROM system.columns WHERE database = {db:String}');
-  const columns = new Map<string, Set<string>>();
-  for (const c of cols) {
-    if (!columns.has(c.table)) columns.set(c.table, new Set());
-    columns.get(c.table)!.add(c.name);
-  }
-  return { tables: new Map(tables.map((t) => [t.name, t])), columns };
-}
-
-const setting = (create: string, name: string) => new RegExp(`${name} = '([^']*)'`).exec(create)?.[1];
-
-/** Why step 3 must run, or undefined when the Kafka-engine table and its views already are at v2. */
-export function kafkaEngineDrift(state: KitState, config: KitConfig, added: AddedField[]): string | undefined {
-  const { kafkaQueue, kafka, kafkaErrors } = config.tables;
-  const queue = state.tables.get(kafkaQueue);
-  const mv = state.tables.get(`${kafka}_mv`);
-  if (!queue) return `${kafkaQueue} does not exist`;
-  const missing = added.filter((f) => !state.columns.get(kafkaQueue)?.has(f.name)).map((f) => f.name);
-  if (missing.length > 0) return `${kafkaQueue} lacks ${missing.join(', ')}`;
-  if (added.length > 0 && !/input_format_avro_allow_missing_fields = 1/.test(queue.create_table_query)) return `${kafkaQueue} would refuse v1 records (input_format_avro_allow_missing_fields is not 1)`;
-  if (!mv) return `${kafka}_mv does not exist`;
-  const unselected = added.filter((f) => !new RegExp(`\\b${f.name}\\b`).test(mv.as_select)).map((f) => f.name);
-  if (unselected.length > 0) return `${kafka}_mv does not select ${unselected.join(', ')}`;
-  if (!state.tables.has(`${kafkaErrors}_mv`)) return `${kafkaErrors}_mv does not exist`;
-  return undefined;
-}
-
-/** Refuses a recreate that would change the consumer group or the topic: offsets would be re-read or skipped. */
-export function checkSameGroup(state: KitState, config: KitConfig): void {
-  const queue = state.tables.get(config.tables.kafkaQueue);
-  if (!queue) return;
-  const group = setting(queue.create_table_query, 'kafka_group_name');
-  const topic = setting(queue.create_table_query, 'kafka_topic_list');
-  if (group !== config.clickhouseKafka.consumerGroup || topic !== config.topic) {
-    throw new UsageError(
-      `${config.clickhouse.database}.${config.tables.kafkaQueue} reads ${topic} as group ${group}, but the config says ${config.topic} as ${config.clickhouseKafka.consumerGroup}; ` +
-        'recreating it with the config would re-read or skip offsets. Set KIT_TOPIC / KIT_KAFKA_ENGINE_GROUP to what the table uses.',
-    );
-  }
-}
+const secretsOf = (config: KitConfig) => [config.clickhouse.admin.password, config.clickhouse.connector.password, config.clickhouse.reader.password];
 
 function offsetsRecord(m: Map<number, bigint> | undefined): Record<string, string> | undefined {
   return m ? Object.fromEntries([...m].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), o.toString()])) : undefined;
@@ -189,9 +141,10 @@ export async function evolve(ctx: EvolveContext, opts: EvolveOptions): Promise<E
   });
   opts.log(`1. compatibility: ${steps[0]!.detail}`);
 
+  const objects = kafkaEngineObjects(config);
   let inputs: EvolveInputs;
   try {
-    inputs = loadInputs(templateValues(config), opts.schemaFile);
+    inputs = loadInputs(templateValues(config), objects, opts.schemaFile);
   } catch (e) {
     if (e instanceof EvolveInputError) throw new UsageError(e.message);
     throw e;
@@ -200,42 +153,58 @@ export async function evolve(ctx: EvolveContext, opts: EvolveOptions): Promise<E
   const missingBase = [config.tables.connector, config.tables.kafka, config.tables.kafkaErrors].filter((t) => !state.tables.has(t));
   if (missingBase.length > 0) throw new UsageError(`${db} lacks ${missingBase.join(', ')}: apply the base DDL first (npm run sql:apply)`);
   checkSameGroup(state, config);
+  const lackingIn = (table: string) => inputs.added.filter((f) => !state.columns.get(table)?.has(f.name)).map((f) => `${table}.${f.name}`);
 
-  // 2. columns on both target tables
-  const lacking = [config.tables.connector, config.tables.kafka].flatMap((t) =>
-    inputs.added.filter((f) => !state.columns.get(t)?.has(f.name)).map((f) => `${t}.${f.name}`),
-  );
-  await step('columns', inputs.sql.addColumns.statements, lacking.length > 0 ? `add ${lacking.join(', ')}` : undefined, async () => {
-    await applySql(ch, [inputs.sql.addColumns]);
-    return `added ${lacking.join(', ')}`;
-  });
-
-  // 3. the Kafka-engine table and its views, same consumer group
-  const offsets: EvolveSummary['offsets'] = { group, before: offsetsRecord(await committedOffsets(admin, group, config.topic)) };
-  const drift = kafkaEngineDrift(state, config, inputs.added);
-  await step('kafka engine', inputs.sql.kafkaEngine.statements, drift && `recreate ${db}.${config.tables.kafkaQueue} and its views (${drift}); group ${group} kept`, async () => {
-    await applySql(ch, [inputs.sql.kafkaEngine]);
-    offsets.after = offsetsRecord(await committedOffsets(admin, group, config.topic));
-    const kept = JSON.stringify(offsets.before) === JSON.stringify(offsets.after);
-    return `recreated with group ${group}; committed offsets ${kept ? 'kept' : 'CHANGED'}: ${JSON.stringify(offsets.after ?? {})}`;
-  });
-
-  // 4. the connector re-reads its table's columns when its tasks start
-  const notDeployed = opts.connectorDeployed === false;
-  const restartWhy = !notDeployed && opts.restartConnector ? `restart ${config.connector.name} and its tasks` : undefined;
+  // 2. the connector's tasks stop before its table changes
+  const connector = config.connector.name;
+  const connect = new ConnectClient({ url: config.connect.url, retry: { unreachableAttempts: 2 } });
+  const connectorLacks = lackingIn(config.tables.connector);
+  const stopWhy =
+    opts.connectorDeployed !== false && opts.restartConnector && connectorLacks.length > 0
+      ? `stop ${connector} before ${connectorLacks.join(', ')} is added, so no task inserts with the old columns`
+      : undefined;
+  const leftAlone =
+    opts.connectorDeployed === false ? `${connector} not deployed` : !opts.restartConnector ? 'not asked (--no-restart-connector)' : `${config.tables.connector} already has the column(s)`;
+  let stopped: StoppedConnector | undefined;
   await step(
-    'connector',
+    'connector stop',
     [],
-    restartWhy,
+    stopWhy,
     async () => {
-      const client = new ConnectClient({ url: config.connect.url, retry: { unreachableAttempts: 2 } });
-      const status = await client.status(config.connector.name).catch(() => undefined);
-      if (!status) return 'not deployed or the worker does not answer: nothing to restart';
-      await client.restart(config.connector.name, { includeTasks: true, onlyFailed: false });
-      return `restarted ${config.connector.name} (was ${status.connector.state})`;
+      const result = await stopConnector(connect, connector, CONNECTOR_WAIT_MS);
+      if (typeof result === 'string') return result;
+      stopped = result;
+      return `${connector} STOPPED with no tasks in ${(result.ms / 1000).toFixed(1)} s (was ${result.restore})`;
     },
-    notDeployed ? `${config.connector.name} not deployed` : 'not asked (--no-restart-connector)',
+    leftAlone,
   );
+
+  const offsets: EvolveSummary['offsets'] = { group };
+  try {
+    // 3. columns on both target tables
+    const lacking = [config.tables.connector, config.tables.kafka].flatMap(lackingIn);
+    await step('columns', inputs.sql.addColumns.statements, lacking.length > 0 ? `add ${lacking.join(', ')}` : undefined, async () => {
+      await applySql(ch, [inputs.sql.addColumns]);
+      return `added ${lacking.join(', ')}`;
+    });
+
+    // 4. the Kafka-engine table, its fan-out and views, same consumer group
+    offsets.before = offsetsRecord(await committedOffsets(admin, group, config.topic));
+    const drift = kafkaEngineDrift(state, objects, inputs.added);
+    await step('kafka engine', inputs.sql.kafkaEngine.statements, drift && `recreate ${db}.${config.tables.kafkaQueue}, its fan-out and views (${drift}); group ${group} kept`, async () => {
+      await applySql(ch, [inputs.sql.kafkaEngine]);
+      offsets.after = offsetsRecord(await committedOffsets(admin, group, config.topic));
+      const kept = JSON.stringify(offsets.before) === JSON.stringify(offsets.after);
+      return `recreated with group ${group}; committed offsets ${kept ? 'kept' : 'CHANGED'}: ${JSON.stringify(offsets.after ?? {})}`;
+    });
+  } catch (e) {
+    if (stopped) await restoreConnector(connect, stopped, CONNECTOR_WAIT_MS, secretsOf(config)).catch(() => undefined);
+    throw e;
+  }
+
+  // 5. the connector's new tasks describe the table with the column when they start
+  const startWhy = opts.dryRun ? stopWhy && `give ${connector} back its state; its new tasks describe ${config.tables.connector} with the column(s)` : stopped && `give ${connector} back ${stopped.restore}`;
+  await step('connector start', [], startWhy, () => restoreConnector(connect, stopped!, CONNECTOR_WAIT_MS, secretsOf(config)), stopWhy ? `${connector} was not stopped` : leftAlone);
 
   const summary: EvolveSummary = {
     topic: config.topic,

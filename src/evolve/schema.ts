@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { loadSqlFiles, SQL_DIR, type SqlFile, type TemplateValues } from '../clickhouse/ddl.js';
 import { readSchema, SCHEMA_FILE } from '../produce/events.js';
+import { consumptionOrderProblems } from './ddl-order.js';
+import type { KafkaEngineObjects } from './kafka-engine.js';
 
 export const EVOLVE_DIR = path.join(SQL_DIR, 'evolve');
 export const V2_SCHEMA_FILE = path.join(EVOLVE_DIR, 'user_event.v2.avsc');
@@ -63,13 +65,24 @@ export function addedFields(oldText: string, newText: string, files = { old: 'v1
     .map((f) => ({ name: f.name, column: columnFor(f) }));
 }
 
-/** The errors view of the base DDL, appended to the recreate: it is not copied, so it cannot drift. */
-function withErrorsView(recreate: SqlFile, values: TemplateValues): SqlFile {
-  const view = loadSqlFiles(values)
+/** A CREATE statement of the base DDL, by the object it creates. */
+function baseStatement(values: TemplateValues, kind: 'TABLE' | 'MATERIALIZED VIEW', name: string): string {
+  const statement = loadSqlFiles(values)
     .flatMap((f) => f.statements)
-    .find((st) => /^CREATE MATERIALIZED VIEW IF NOT EXISTS \S+\.events_kafka_errors_mv\b/.test(st));
-  if (!view) throw new EvolveInputError(`no CREATE MATERIALIZED VIEW ... events_kafka_errors_mv in ${SQL_DIR}`);
-  return { file: recreate.file, statements: [...recreate.statements, view] };
+    .find((st) => new RegExp(`^CREATE ${kind} IF NOT EXISTS \\S+\\.${name}\\b`).test(st));
+  if (!statement) throw new EvolveInputError(`no CREATE ${kind} IF NOT EXISTS ... ${name} in ${SQL_DIR}`);
+  return statement;
+}
+
+/**
+ * The recreate with the base DDL's fan-out table and errors view inserted after its
+ * drops: they come back as the base DDL defines them, not copied, so they cannot drift.
+ */
+function withBaseFanout(recreate: SqlFile, values: TemplateValues, o: KafkaEngineObjects): SqlFile {
+  const drops = recreate.statements.findIndex((st) => !/^DROP\b/.test(st));
+  const at = drops === -1 ? recreate.statements.length : drops;
+  const base = [baseStatement(values, 'TABLE', o.fanout), baseStatement(values, 'MATERIALIZED VIEW', o.errorsView)];
+  return { file: recreate.file, statements: [...recreate.statements.slice(0, at), ...base, ...recreate.statements.slice(at)] };
 }
 
 export interface EvolveInputs {
@@ -79,8 +92,11 @@ export interface EvolveInputs {
   sql: { addColumns: SqlFile; kafkaEngine: SqlFile };
 }
 
-/** Reads the schema and renders the templates; refuses DDL that does not add what the schema adds. */
-export function loadInputs(values: TemplateValues, schemaFile = V2_SCHEMA_FILE, dir = EVOLVE_DIR): EvolveInputs {
+/**
+ * Reads the schema and renders the templates; refuses DDL that does not add what the
+ * schema adds, or that could let the Kafka table be consumed with only some of its views.
+ */
+export function loadInputs(values: TemplateValues, objects: KafkaEngineObjects, schemaFile = V2_SCHEMA_FILE, dir = EVOLVE_DIR): EvolveInputs {
   const schema = readSchema(schemaFile);
   const added = addedFields(readSchema(SCHEMA_FILE), schema, { old: SCHEMA_FILE, new: schemaFile });
   const files = loadSqlFiles(values, dir);
@@ -89,13 +105,17 @@ export function loadInputs(values: TemplateValues, schemaFile = V2_SCHEMA_FILE, 
     if (!f) throw new EvolveInputError(`${path.join(dir, name)} is missing`);
     return f;
   };
-  const sql = { addColumns: pick(ADD_COLUMNS_FILE), kafkaEngine: withErrorsView(pick(KAFKA_ENGINE_FILE), values) };
+  const sql = { addColumns: pick(ADD_COLUMNS_FILE), kafkaEngine: withBaseFanout(pick(KAFKA_ENGINE_FILE), values, objects) };
+  const order = consumptionOrderProblems(sql.kafkaEngine.statements, objects);
+  if (order.length > 0) throw new EvolveInputError(`${KAFKA_ENGINE_FILE}: ${order.join('; ')}`);
   for (const field of added) {
     const def = `${field.name} ${field.column}`;
     const adds = sql.addColumns.statements.filter((s) => s.includes(`ADD COLUMN IF NOT EXISTS ${def}`));
     if (adds.length < 2) throw new EvolveInputError(`${ADD_COLUMNS_FILE} must add "${def}" to both target tables (the schema adds ${field.name})`);
-    if (!sql.kafkaEngine.statements.some((s) => new RegExp(`\\b${field.name}\\b`).test(s) && /ENGINE = Kafka/.test(s))) {
-      throw new EvolveInputError(`${KAFKA_ENGINE_FILE} must give the Kafka-engine table the column ${field.name}`);
+    const mentions = (re: RegExp) => sql.kafkaEngine.statements.some((s) => new RegExp(`\\b${field.name}\\b`).test(s) && re.test(s));
+    if (!mentions(/ENGINE = Kafka/)) throw new EvolveInputError(`${KAFKA_ENGINE_FILE} must give the Kafka-engine table the column ${field.name}`);
+    if (!mentions(new RegExp(`^ALTER TABLE \\S+\\.${objects.fanout} ADD COLUMN IF NOT EXISTS`))) {
+      throw new EvolveInputError(`${KAFKA_ENGINE_FILE} must add the column ${field.name} to ${objects.fanout}`);
     }
   }
   return { schemaFile, schema, added, sql };

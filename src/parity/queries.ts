@@ -151,6 +151,24 @@ export function duplicateRangesQuery(table: string, topic: string, ranges: Offse
   };
 }
 
+/** Which of the given offsets the table holds (a dead-lettered record whose row landed all the same). */
+export function landedAmongQuery(table: string, topic: string, offsets: { partition: number; offset: bigint }[]): BuiltQuery {
+  const params: Record<string, unknown> = { topic };
+  const bounds = new Map<number, OffsetRange>();
+  for (const o of offsets) {
+    const b = bounds.get(o.partition);
+    bounds.set(o.partition, b ? { partition: o.partition, from: o.offset < b.from ? o.offset : b.from, to: o.offset > b.to ? o.offset : b.to } : { partition: o.partition, from: o.offset, to: o.offset });
+  }
+  const where = rangeFilter([...bounds.values()], params);
+  params.lp = offsets.map((o) => o.partition);
+  params.lo = offsets.map((o) => o.offset);
+  return {
+    query: `SELECT DISTINCT _partition AS partition, _offset AS offset FROM ${table}
+            WHERE ${where} AND has(arrayZip({lp:Array(Int32)}, {lo:Array(Int64)}), (_partition, _offset))`,
+    params,
+  };
+}
+
 /** Rows below a partition's log-start offset: their truth is gone from Kafka (retention). */
 export function belowLogStartQuery(table: string, topic: string, logStarts: { partition: number; logStart: bigint }[]): BuiltQuery {
   const params: Record<string, unknown> = { topic };

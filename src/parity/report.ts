@@ -33,7 +33,8 @@ export function renderReport(report: ParityReport, rangesShown = 5): string {
     out.push(
       `  produced ${t.expected} = landed ${t.landed} + dead-lettered ${t.deadLettered} + error rows ${t.errorRows} + missing ${t.missing}` +
         `: ${leg.accountingHolds ? 'holds' : 'DOES NOT HOLD'}; duplicates ${t.duplicates}` +
-        (t.belowLogStart ? `; ${t.belowLogStart} rows below the log start (retention)` : ''),
+        (t.belowLogStart ? `; ${t.belowLogStart} rows below the log start (retention)` : '') +
+        (t.deadLetteredLanded ? `; ${t.deadLetteredLanded} offsets are in the DLQ and landed too (counted as landed)` : ''),
     );
   }
   out.push('');

@@ -61,6 +61,8 @@ export interface DeadLetter {
   partition: number;
   offset: bigint;
   error?: string;
+  /** The exception's class, e.g. the sink's exactly-once `...dlq.DuplicateException`. */
+  exceptionClass?: string;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function readDeadLetters(kafka: Kafka, admin: Admin, dlqTopic: stri
                 partition: Number(text('__connect.errors.partition')),
                 offset: BigInt(text('__connect.errors.offset') ?? '-1'),
                 error: text('__connect.errors.exception.message'),
+                exceptionClass: text('__connect.errors.exception.class.name'),
               });
             }
             if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n)) remaining.delete(partition);

@@ -14,12 +14,13 @@ import {
   contentDiffCountQuery,
   contentDiffQuery,
   duplicateRangesQuery,
+  landedAmongQuery,
   gapsQuery,
   qualified,
   statsQuery,
   type OffsetRange,
 } from './queries.js';
-import { committedOffsets, expectedRanges, readDeadLetters, topicTruth, type PartitionTruth, type RunSummary } from './truth.js';
+import { committedOffsets, expectedRanges, readDeadLetters, topicTruth, type DeadLetter, type PartitionTruth, type RunSummary } from './truth.js';
 
 export interface LegSpec {
   name: string;
@@ -54,7 +55,10 @@ export interface PartitionReport {
   minOffset?: string;
   maxOffset?: string;
   errorRows: number;
+  /** Offsets in the DLQ whose rows did not land. */
   deadLettered: number;
+  /** Offsets in the DLQ whose rows landed all the same (counted as landed). */
+  deadLetteredLanded: number;
   missing: number;
   missingRanges: { from: string; to: string }[];
   /** Runs of offsets held more than once, with their largest copy count (at most DUPLICATE_RANGES_SHOWN per leg). */
@@ -78,7 +82,7 @@ export interface LegReport {
   absentReason?: string;
   lag: LagReport[];
   partitions: PartitionReport[];
-  totals: { expected: number; landed: number; duplicates: number; errorRows: number; deadLettered: number; missing: number; belowLogStart: number };
+  totals: { expected: number; landed: number; duplicates: number; errorRows: number; deadLettered: number; deadLetteredLanded: number; missing: number; belowLogStart: number };
   /** produced = landed + dead-lettered + error rows + missing */
   accountingHolds: boolean;
   exact: boolean;
@@ -117,6 +121,13 @@ async function landedCount(ch: ClickHouseClient, leg: LegSpec, topic: string, ra
     total += errs.reduce((s, r) => s + n(r.offsets), 0);
   }
   return total;
+}
+
+const offsetKey = (d: { partition: number; offset: bigint }) => `${d.partition}:${d.offset}`;
+
+/** The sink's exactly-once mode dead-letters a re-delivered record it takes for one already inserted. */
+export function isDuplicateNotice(d: DeadLetter): boolean {
+  return d.exceptionClass?.endsWith('.DuplicateException') ?? false;
 }
 
 /** Runs of duplicated offsets a report lists per leg. */
@@ -227,7 +238,7 @@ async function verifyLeg(
     return { partition: t.partition, committed: c?.toString(), end: t.end.toString(), lag: c === undefined ? undefined : (t.end - c).toString() };
   });
   const base = { leg: leg.name, table, group: leg.group, lag };
-  const empty = { expected: 0, landed: 0, duplicates: 0, errorRows: 0, deadLettered: 0, missing: 0, belowLogStart: 0 };
+  const empty = { expected: 0, landed: 0, duplicates: 0, errorRows: 0, deadLettered: 0, deadLetteredLanded: 0, missing: 0, belowLogStart: 0 };
   const absent = (absentReason: string): LegReport => ({ ...base, present: false, absentReason, partitions: [], totals: empty, accountingHolds: false, exact: false });
   if (!(await tableExists(ch, leg.database, leg.table))) return absent(`table ${table} does not exist`);
 
@@ -243,10 +254,19 @@ async function verifyLeg(
   const errorsTable = leg.errorsTable && (await tableExists(ch, leg.database, leg.errorsTable)) ? qualified(leg.database, leg.errorsTable) : undefined;
   const errorCounts = errorsTable ? await queryRows<{ partition: number; offsets: string }>(ch, accountedCountQuery(errorsTable, opts.topic, ranges)) : [];
   const dead = leg.dlqTopic ? ((await readDeadLetters(kafka, admin, leg.dlqTopic, opts.topic)) ?? []) : [];
-  // Distinct offsets: a replay (an offset reset, a task re-delivering after a crash) dead-letters a record again.
-  const deadInRange = [...new Map(dead.map((d) => [`${d.partition}:${d.offset}`, d])).values()].filter((d) =>
-    ranges.some((r) => r.partition === d.partition && d.offset >= r.from && d.offset <= r.to),
-  );
+  // Distinct offsets: a replay (an offset reset, a task re-delivering after a crash) dead-letters a
+  // record again; where an offset has a real error and a duplicate notice, the error counts.
+  const byOffset = new Map<string, DeadLetter>();
+  for (const d of [...dead].sort((a, b) => Number(!isDuplicateNotice(a)) - Number(!isDuplicateNotice(b)))) byOffset.set(offsetKey(d), d);
+  const deadInRange = [...byOffset.values()].filter((d) => ranges.some((r) => r.partition === d.partition && d.offset >= r.from && d.offset <= r.to));
+  // A dead-lettered record whose row landed all the same is landed, not dead-lettered (the sink's
+  // exactly-once mode dead-letters re-delivered records it takes for duplicates). A duplicate
+  // notice for a row that is not there accounts for nothing: that offset stays missing.
+  const landedDead =
+    deadInRange.length === 0
+      ? new Set<string>()
+      : new Set((await queryRows<{ partition: number; offset: string }>(ch, landedAmongQuery(table, opts.topic, deadInRange))).map((r) => `${r.partition}:${r.offset}`));
+  const accountedDead = deadInRange.filter((d) => !landedDead.has(offsetKey(d)) && !isDuplicateNotice(d));
   // A partition whose table holds every offset of its range (distinct offsets in the
   // range == its size, min and max at its ends) can have no gap: the gaps query runs
   // only for the others, with only their accounted offsets.
@@ -262,7 +282,7 @@ async function verifyLeg(
           ch,
           gapsQuery(table, opts.topic, unproven, {
             table: errorsTable,
-            offsets: deadInRange.filter((d) => unproven.some((r) => r.partition === d.partition)),
+            offsets: accountedDead.filter((d) => unproven.some((r) => r.partition === d.partition)),
           }),
         );
   const withDuplicates = ranges.filter((r) => {
@@ -295,7 +315,8 @@ async function verifyLeg(
       minOffset: s?.min_offset,
       maxOffset: s?.max_offset,
       errorRows: n(errorCounts.find((e) => e.partition === r.partition)?.offsets),
-      deadLettered: deadInRange.filter((d) => d.partition === r.partition).length,
+      deadLettered: accountedDead.filter((d) => d.partition === r.partition).length,
+      deadLetteredLanded: deadInRange.filter((d) => d.partition === r.partition && landedDead.has(offsetKey(d))).length,
       missing: missingRanges.reduce((sum, g) => sum + Number(BigInt(g.to) - BigInt(g.from) + 1n), 0),
       missingRanges,
       duplicateRanges: duplicateRuns
@@ -312,6 +333,7 @@ async function verifyLeg(
     duplicates: sum('duplicates'),
     errorRows: sum('errorRows'),
     deadLettered: sum('deadLettered'),
+    deadLetteredLanded: sum('deadLetteredLanded'),
     missing: sum('missing'),
     belowLogStart: sum('belowLogStart'),
   };

@@ -116,8 +116,25 @@ export class EmbeddedStack {
     }
   }
 
+  /** Ports that services not yet running would bind, taken by something else: refused before anything slow runs. */
+  private async refuseTakenPorts(): Promise<void> {
+    const taken: string[] = [];
+    for (const service of SERVICES) {
+      if (this.processes.alive(service.name)) continue;
+      for (const port of service.ports) {
+        if (await portOpen(HOST, port)) {
+          taken.push(
+            `${service.name}: port ${HOST}:${port} is already taken by another process. Stop it (\`ss -ltnp 'sport = :${port}'\` shows which) or stop the Docker stack, then run stack:up again.`,
+          );
+        }
+      }
+    }
+    if (taken.length > 0) throw new StackError(taken.join('\n'), 2);
+  }
+
   async up(): Promise<ServiceStatus[]> {
     ensureDotEnv(this.log);
+    await this.refuseTakenPorts();
     await this.fetch();
     mkdirSync(this.paths.run, { recursive: true });
     writeFileSync(path.join(this.paths.run, 'log4j2.properties'), LOG4J2_PROPERTIES);
@@ -172,14 +189,6 @@ export class EmbeddedStack {
         return status();
       }
     } else {
-      for (const port of service.ports) {
-        if (await portOpen(HOST, port)) {
-          throw new StackError(
-            `${service.name}: port ${HOST}:${port} is already taken by another process. Stop it (\`ss -ltnp 'sport = :${port}'\` shows which) or stop the Docker stack, then run stack:up again.`,
-            2,
-          );
-        }
-      }
       await service.prepare(ctx);
       const record = this.processes.launch(service.launch(ctx));
       this.log(`${service.name}: started (pid ${record.pid}), waiting until ready...`);

@@ -67,6 +67,7 @@ function expectNothingSilent(report: ParityReport, run: ProduceSummary, { exactl
     expect(named, what).toBe(leg.totals.duplicates);
     if (leg.leg === 'connector' && exactlyOnce) expect(leg.totals.duplicates, what).toBe(0);
     if (leg.totals.duplicates > 0) process.stderr.write(`[faults] at-least-once re-delivery on ${leg.leg}: ${duplicatedOffsets(leg)}\n`);
+    if (leg.totals.deadLetteredLanded > 0) process.stderr.write(`[faults] ${leg.leg}: ${leg.totals.deadLetteredLanded} landed offsets were also dead-lettered (exactly-once duplicate notices)\n`);
   }
   const duplicates = report.legs.reduce((s, l) => s + l.totals.duplicates, 0);
   expect(report.exact, report.reasons.join('; ')).toBe(duplicates === 0);
@@ -91,7 +92,10 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
     await ch?.close();
   });
 
-  it('kill -9 of the Connect worker mid-stream: it comes back and its task resumes', async () => {
+  // Each waits up to parity's own deadline for both legs to settle.
+  const FAULT_TIMEOUT_MS = 400_000;
+
+  it('kill -9 of the Connect worker mid-stream: it comes back and its task resumes', { timeout: FAULT_TIMEOUT_MS }, async () => {
     const run = await streamWith(config, async () => {
       expect(await stack.processes.stop('connect', 0)).toBe('killed');
       await stack.up();
@@ -100,7 +104,7 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
     expect((await stack.status()).services.every((s) => s.ready)).toBe(true);
   });
 
-  it('kill -9 of ClickHouse mid-insert: it comes back with every committed row', async () => {
+  it('kill -9 of ClickHouse mid-insert: it comes back with every committed row', { timeout: FAULT_TIMEOUT_MS }, async () => {
     const run = await streamWith(config, async () => {
       expect(await stack.processes.stop('clickhouse', 0)).toBe('killed');
       await stack.up();
@@ -108,7 +112,7 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
     expectNothingSilent(await parity(config, run), run, { exactlyOnce });
   });
 
-  it('restart of the broker mid-stream: the idempotent producer and both consumers ride it out', async () => {
+  it('restart of the broker mid-stream: the idempotent producer and both consumers ride it out', { timeout: FAULT_TIMEOUT_MS }, async () => {
     const run = await streamWith(config, async () => {
       expect(await stack.processes.stop('kafka')).toBe('stopped');
       await stack.up();
@@ -117,7 +121,7 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
     expectNothingSilent(await parity(config, run), run, { exactlyOnce });
   });
 
-  it('restart of ZooKeeper mid-stream: KeeperMap state comes back', async () => {
+  it('restart of ZooKeeper mid-stream: KeeperMap state comes back', { timeout: FAULT_TIMEOUT_MS }, async () => {
     const run = await streamWith(config, async () => {
       expect(await stack.processes.stop('zookeeper')).toBe('stopped');
       await stack.up();

@@ -242,13 +242,16 @@ describe('connector lifecycle on the real worker', () => {
   });
 });
 
-describe('the ClickHouse sink on the embedded stack', () => {
-  it('is refused before anything is sent: the worker lacks the plugin, which is named with the installed ones', async () => {
-    const r = cli('deploy', '--file', 'connect/connectors/clickhouse-sink.json');
+describe('a plugin the worker lacks', () => {
+  it('is refused before anything is sent, naming the installed plugins (the ClickHouse sink among them)', async () => {
+    const missing = `it-${tag}-missing`;
+    const f = definition('missing-plugin.json', missing, { 'connector.class': 'com.example.NoSuchSinkConnector' });
+    const r = cli('deploy', '--file', f);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/has no connector plugin com\.clickhouse\.kafka\.connect\.ClickHouseSinkConnector\. Installed connector plugins:/);
+    expect(r.stderr).toMatch(/has no connector plugin com\.example\.NoSuchSinkConnector\. Installed connector plugins:/);
+    expect(r.stderr).toMatch(/com\.clickhouse\.kafka\.connect\.ClickHouseSinkConnector \(sink/);
     expect(r.stderr).toMatch(/org\.apache\.kafka\.connect\.file\.FileStreamSinkConnector \(sink/);
-    expect(await client.getConfig('clickhouse-sink')).toBeUndefined();
+    expect(await client.getConfig(missing)).toBeUndefined();
   });
 });
 

@@ -102,8 +102,11 @@ describe('npm run health', () => {
     expect(consumer.numMessagesRead).toBe(21);
     expect(consumer.assignments.map((a) => a.partition).sort()).toEqual([0, 1, 2]);
     expect(consumer.exceptions).toEqual([]);
-    expect(consumer.dependencies?.map((d) => d[0])).toEqual(
-      expect.arrayContaining([`${config.clickhouse.database}.events_kafka_mv`, `${config.clickhouse.database}.events_kafka_errors_mv`]),
+    expect(consumer.dependencies?.map((chain) => chain.join(' > ')).sort()).toEqual(
+      [
+        'events_kafka_queue_mv > events_kafka_fanout > events_kafka_errors_mv > events_kafka_errors',
+        'events_kafka_queue_mv > events_kafka_fanout > events_kafka_mv > events_kafka',
+      ].map((chain) => chain.replace(/\w+/g, (t) => `${config.clickhouse.database}.${t}`)),
     );
     expect(report.verdict).toEqual({
       healthy: true,

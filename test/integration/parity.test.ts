@@ -151,6 +151,37 @@ describe('verify:parity', () => {
     expect(r.report.content.differing).toBe(0);
   });
 
+  it("counts the sink's exactly-once duplicate notices as landed where the row is there, and as nothing where it is not", async () => {
+    await restore();
+    const offsets = eventOffsets(2).slice(200, 206);
+    const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: config.connector.dlqTopic,
+      messages: offsets.map((o) => ({
+        value: 'a re-delivered event',
+        headers: {
+          '__connect.errors.topic': config.topic,
+          '__connect.errors.partition': '2',
+          '__connect.errors.offset': String(o),
+          '__connect.errors.exception.class.name': 'com.clickhouse.kafka.connect.sink.dlq.DuplicateException',
+          '__connect.errors.exception.message': `${config.topic}-2`,
+        },
+      })),
+    });
+    await producer.disconnect();
+    // The last of them never landed: a "duplicate" of nothing.
+    await exec(`ALTER TABLE ${db}.events_connect DELETE WHERE _partition = 2 AND _offset = ${offsets[5]}`);
+    const r = parity();
+    const p2 = part(r.report, 'connector', 2);
+    expect(p2.deadLetteredLanded).toBe(5);
+    expect(p2.missingRanges).toEqual([{ from: String(offsets[5]), to: String(offsets[5]) }]);
+    expect(leg(r.report, 'connector').accountingHolds).toBe(true);
+    expect(r.code).toBe(1);
+    expect(r.report.reasons.join(' ')).toMatch(/connector: 1 offsets missing/);
+  });
+
   it('reports duplicated rows with their count', async () => {
     await restore();
     const offsets = eventOffsets(1).slice(10, 20);

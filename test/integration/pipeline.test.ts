@@ -42,8 +42,10 @@ describe('Kafka-engine pipeline on the embedded stack', () => {
       { name: 'events_kafka', engine: 'MergeTree' },
       { name: 'events_kafka_errors', engine: 'MergeTree' },
       { name: 'events_kafka_errors_mv', engine: 'MaterializedView' },
+      { name: 'events_kafka_fanout', engine: 'Null' },
       { name: 'events_kafka_mv', engine: 'MaterializedView' },
       { name: 'events_kafka_queue', engine: 'Kafka' },
+      { name: 'events_kafka_queue_mv', engine: 'MaterializedView' },
     ]);
   });
 

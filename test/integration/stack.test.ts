@@ -4,7 +4,7 @@
  * (no PIDs of its own) refuses the taken ports by name and stops nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,8 +56,13 @@ describe('embedded stack', () => {
     expect(up.status).toBe(2);
     expect(up.stderr).toMatch(/port 127\.0\.0\.1:9092 is already taken by another process/);
     expect(up.stderr).toMatch(/port 127\.0\.0\.1:8123 is already taken/);
+    expect(up.stderr).toMatch(/port 127\.0\.0\.1:2181 is already taken/);
     const status = JSON.parse(npmScript('stack-status', ['--json'], { KIT_STACK_DIR: dir }).stdout) as StatusJson;
     expect(status.services.every((s) => !s.running)).toBe(true);
+    // Refused before anything slow: nothing resolved, nothing built.
+    expect(existsSync(path.join(dir, 'lib'))).toBe(false);
+    expect(existsSync(path.join(dir, 'plugins'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("stack:down of another stack directory stops nothing that is not its own", () => {

@@ -33,6 +33,8 @@ describe('sql templates', () => {
     expect(all).toContain("kafka_handle_error_mode = 'stream'");
     expect(all).toMatch(/CREATE TABLE IF NOT EXISTS kit\.events_connect[\s\S]*_topic[\s\S]*_partition[\s\S]*_offset/);
     expect(all).toMatch(/events_kafka_errors_mv[\s\S]*_raw_message[\s\S]*_error/);
-    for (const statement of files.flatMap((f) => f.statements)) expect(statement).toMatch(/IF NOT EXISTS/);
+    // Idempotent, so sql:apply can run again: creates guarded by IF NOT EXISTS, or a setting set again.
+    for (const statement of files.flatMap((f) => f.statements)) expect(statement).toMatch(/^CREATE \w+( VIEW)? IF NOT EXISTS |^ALTER TABLE \S+ MODIFY SETTING /);
+    expect(all).toContain('ALTER TABLE kit.events_connect MODIFY SETTING non_replicated_deduplication_window = 1000');
   });
 });

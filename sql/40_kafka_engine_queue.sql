@@ -1,0 +1,32 @@
+-- The Kafka-engine table: its own consumer group, decoding through the schema registry
+-- (AvroConfluent wire format). kafka_handle_error_mode = 'stream' keeps a message that
+-- cannot be parsed as a row with _error and _raw_message set, instead of stopping the
+-- consumer.
+CREATE TABLE IF NOT EXISTS {{database}}.events_kafka_queue
+(
+    id          String,
+    user_id     String,
+    action      String,
+    event_time  DateTime64(3, 'UTC'),
+    version     Int32,
+    referrer    Nullable(String)
+)
+ENGINE = Kafka
+SETTINGS
+    kafka_broker_list = '{{kafka_broker_list}}',
+    kafka_topic_list = '{{topic}}',
+    kafka_group_name = '{{consumer_group}}',
+    kafka_format = 'AvroConfluent',
+    format_avro_schema_registry_url = '{{schema_registry_url}}',
+    kafka_handle_error_mode = 'stream',
+    kafka_num_consumers = 1,
+    kafka_flush_interval_ms = 1000;
+
+-- ClickHouse starts consuming as soon as a view is attached to a Kafka table: this is
+-- the table's only view, and the last statement of the kit's DDL, so consumption starts
+-- with the whole fan-out (30_kafka_engine_fanout.sql) in place.
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.events_kafka_queue_mv TO {{database}}.events_kafka_fanout AS
+SELECT
+    id, user_id, action, event_time, version, referrer,
+    _topic, _partition, _offset, _error, _raw_message
+FROM {{database}}.events_kafka_queue;
