@@ -83,7 +83,15 @@ await run(program, async () => {
       stackDown(dir);
     }
   } finally {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    // A failed start may have left some services up: each dir's own stack:down stops exactly those.
+    for (const d of dirs) {
+      try {
+        stackDown(d);
+      } catch (e) {
+        process.stderr.write(`${String(e)}\n`);
+      }
+      rmSync(d, { recursive: true, force: true });
+    }
   }
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, load: os.loadavg() };
   if (o.json) {

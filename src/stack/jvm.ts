@@ -13,14 +13,14 @@ export interface MavenRun {
   goals: string[];
 }
 
-/** Each pom and the executions it runs. */
+/** The stack's poms: the main one aggregates the others (see its header). */
+function stackPoms(paths: StackPaths): string[] {
+  return [paths.pom, paths.registryPom, paths.converterPom, paths.zookeeperPom];
+}
+
+/** One Maven run resolves every pom: each execution is bound to process-resources. */
 export function mavenRuns(paths: StackPaths): MavenRun[] {
-  return [
-    { pom: paths.pom, goals: ['dependency:copy-dependencies@classpath', 'dependency:copy-dependencies@plugin-connect-file'] },
-    { pom: paths.registryPom, goals: ['dependency:unpack@registry'] },
-    { pom: paths.converterPom, goals: ['dependency:copy-dependencies@plugin'] },
-    { pom: paths.zookeeperPom, goals: ['dependency:copy-dependencies@classpath'] },
-  ];
+  return [{ pom: paths.pom, goals: ['process-resources'] }];
 }
 
 export function javaBin(): string {
@@ -29,7 +29,7 @@ export function javaBin(): string {
 
 function pomStamp(paths: StackPaths): string {
   const hash = createHash('sha256');
-  for (const run of mavenRuns(paths)) hash.update(readFileSync(run.pom));
+  for (const pom of stackPoms(paths)) hash.update(readFileSync(pom));
   return hash.digest('hex');
 }
 

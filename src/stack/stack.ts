@@ -8,7 +8,7 @@ import path from 'node:path';
 import { resolveEnv } from '../config.js';
 import { projectRoot, stackPaths, type StackPaths } from '../paths.js';
 import { javaVersion, jarsResolved, LOG4J2_PROPERTIES, resolveJars } from './jvm.js';
-import { planClickhouseConnector, type ConnectorOutcome } from './connector/install.js';
+import { planClickhouseConnector, type ConnectorOutcome, type ConnectorPlan } from './connector/install.js';
 import { clickhouseConnectorPresence } from './plugins.js';
 import { portOpen, waitUntil } from './probe.js';
 import { ProcessTable } from './process.js';
@@ -78,6 +78,16 @@ export function ensureDotEnv(log: (line: string) => void, root = projectRoot): v
   log(`wrote ${missing.join(', ')} to .env (generated; .env is git-ignored)`);
 }
 
+/** Resolves the stack's jars; on failure the connector plan's work dir is removed too. */
+function resolveJarsOrDispose(paths: StackPaths, log: (line: string) => void, plan: ConnectorPlan): void {
+  try {
+    resolveJars(paths, log);
+  } catch (e) {
+    plan.dispose();
+    throw e;
+  }
+}
+
 export class EmbeddedStack {
   readonly paths: StackPaths;
   readonly processes: ProcessTable;
@@ -101,13 +111,21 @@ export class EmbeddedStack {
    * (KIT_CLICKHOUSE_CONNECTOR_SRC, else the vendored tarball), reused while unchanged.
    */
   async fetch({ downloadConnector = false }: { downloadConnector?: boolean } = {}): Promise<ConnectorOutcome> {
+    const connector = this.planFetch({ downloadConnector });
+    resolveJarsOrDispose(this.paths, this.log, connector);
+    return this.installConnector(connector);
+  }
+
+  /** Checks Java, and resolves and verifies the connector's source: bad input is refused before anything slow. */
+  private planFetch(opts: { downloadConnector?: boolean } = {}): ConnectorPlan {
     const java = javaVersion();
     if (java === undefined) throw new StackError('`java` was not found: the embedded stack needs Java 17+ (set JAVA_HOME or put java on PATH)', 2);
     if (java < 17) throw new StackError(`Java ${java} found; Kafka 4 needs Java 17 or newer`, 2);
-    // Resolved and verified before the jars: a bad connector source is refused at once.
-    const connector = planClickhouseConnector(this.paths, { downloadConnector });
+    return planClickhouseConnector(this.paths, opts);
+  }
+
+  private async installConnector(connector: ConnectorPlan): Promise<ConnectorOutcome> {
     try {
-      resolveJars(this.paths, this.log);
       const outcome = await connector.install(this.log);
       this.log(`ClickHouse sink connector: ${outcome.action} (${outcome.seconds.toFixed(1)} s)${outcome.installed ? '' : `; ${outcome.detail}`}`);
       return outcome;
@@ -135,7 +153,11 @@ export class EmbeddedStack {
   async up(): Promise<ServiceStatus[]> {
     ensureDotEnv(this.log);
     await this.refuseTakenPorts();
-    await this.fetch();
+    const plan = this.planFetch();
+    resolveJarsOrDispose(this.paths, this.log, plan);
+    // Only Connect needs the connector on its plugin path: the other services start while it builds.
+    const connector = this.installConnector(plan);
+    connector.catch(() => undefined);
     mkdirSync(this.paths.run, { recursive: true });
     writeFileSync(path.join(this.paths.run, 'log4j2.properties'), LOG4J2_PROPERTIES);
     writeFileSync(
@@ -151,13 +173,16 @@ export class EmbeddedStack {
     const startOne = (service: ServiceDef): Promise<ServiceStatus> => {
       let p = started.get(service.name);
       if (!p) {
-        const deps = service.after.map((name) => startOne(SERVICES.find((s) => s.name === name)!));
+        const deps: Promise<unknown>[] = service.after.map((name) => startOne(SERVICES.find((s) => s.name === name)!));
+        if (service.name === connect.name) deps.push(connector);
         p = Promise.all(deps).then(() => this.startService(service, ctx));
         started.set(service.name, p);
       }
       return p;
     };
     const results = await Promise.allSettled(SERVICES.map(startOne));
+    // Connect's start stops waiting for the build when one of its other dependencies fails; the build still ends here.
+    await connector.catch(() => undefined);
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
     if (failures.length > 0) {
       const exitCode = failures.some((f) => (f as { exitCode?: number }).exitCode === 2) ? 2 : 1;

@@ -1,5 +1,5 @@
 /** Runs the connector's pom (src/stack/jvm/connector/pom.xml) on a verified source tree. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
@@ -25,14 +25,26 @@ export function jarEntries(jar: string): string[] {
   return out.stdout.split('\n').filter(Boolean);
 }
 
+/** Runs a command to its end without blocking the event loop (services start meanwhile). */
+function runToEnd(command: string, args: string[]): Promise<{ status: number | null; output: string; error?: Error }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.once('error', (error) => resolve({ status: null, output: '', error }));
+    child.once('close', (status) => resolve({ status, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
 /** `mvn -B -q package`, from a clean build directory; returns the shaded jar. */
-export function buildConnectorJar(opts: { pom: string; srcRoot: string; version: string; stackDir: string }): string {
+export async function buildConnectorJar(opts: { pom: string; srcRoot: string; version: string; stackDir: string }): Promise<string> {
   const buildDir = connectorBuildDir(opts.stackDir);
   rmSync(buildDir, { recursive: true, force: true });
   const args = ['-B', '-q', '-f', opts.pom, 'package', `-Dconnector.src=${opts.srcRoot}`, `-Dconnector.version=${opts.version}`, `-Dstack.dir=${opts.stackDir}`];
-  const mvn = spawnSync('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const mvn = await runToEnd('mvn', args);
   if (mvn.error || mvn.status !== 0) {
-    const detail = mvn.error ? String(mvn.error) : (mvn.stdout + mvn.stderr).trim().split('\n').slice(-15).join('\n');
+    const detail = mvn.error ? String(mvn.error) : mvn.output.trim().split('\n').slice(-15).join('\n');
     throw new Error(`Maven could not build the ClickHouse connector (mvn ${args.join(' ')}; is \`mvn\` installed and Maven Central reachable?)\n${detail}`);
   }
   const jar = path.join(buildDir, shadedJarName(opts.version));

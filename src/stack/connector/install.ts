@@ -61,7 +61,7 @@ export function planClickhouseConnector(paths: StackPaths, opts: { env?: NodeJS.
         if (!failure) return outcome(paths, 'downloaded', started);
         log(`could not download the connector: ${failure}${prepared ? '; building it from source instead' : ''}`);
       }
-      if (prepared) return buildOrReuse(paths, prepared, log);
+      if (prepared) return await buildOrReuse(paths, prepared, log);
       return outcome(paths, clickhouseConnectorPresence(paths).installed ? 'kept' : 'absent', started);
     },
   };
@@ -83,7 +83,7 @@ function installZip(paths: StackPaths, zip: string): ConnectorOutcome {
   return outcome(paths, 'installed', started);
 }
 
-function buildOrReuse(paths: StackPaths, prepared: PreparedSource, log: (line: string) => void): ConnectorOutcome {
+async function buildOrReuse(paths: StackPaths, prepared: PreparedSource, log: (line: string) => void): Promise<ConnectorOutcome> {
   const started = Date.now();
   const dir = connectorDir(paths);
   const recipe = recipeDigest(paths);
@@ -99,7 +99,7 @@ function buildOrReuse(paths: StackPaths, prepared: PreparedSource, log: (line: s
     return outcome(paths, 'reused', started);
   }
   log(`building the ClickHouse sink connector ${prepared.version} from ${prepared.source.path} with Maven (about 20 s; the first time also downloads its dependencies from Maven Central)...`);
-  const jar = buildConnectorJar({ pom: paths.connectorPom, srcRoot: prepared.root, version: prepared.version, stackDir: paths.base });
+  const jar = await buildConnectorJar({ pom: paths.connectorPom, srcRoot: prepared.root, version: prepared.version, stackDir: paths.base });
   const staging = makeStagingDir(paths.base);
   try {
     stageRelease({ srcRoot: prepared.root, jar, version: prepared.version, into: staging, releaseDate: new Date().toISOString().slice(0, 10) });

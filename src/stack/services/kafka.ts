@@ -41,6 +41,17 @@ log.retention.hours=168
 `;
 }
 
+/**
+ * A cluster id as Kafka makes them (16 random bytes, base64url), never starting with "-":
+ * Kafka's own Uuid.randomUuid() draws again then, since a command line would read it as a flag.
+ */
+export function newClusterId(random: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = random().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export const kafka: ServiceDef = {
   name: 'kafka',
   title: 'Kafka broker (KRaft)',
@@ -54,11 +65,11 @@ export const kafka: ServiceDef = {
     writeFileSync(f.config, kafkaProperties(f.logDir));
     if (existsSync(path.join(f.logDir, 'meta.properties'))) return;
     // First start: format the storage with a cluster id kept beside the data.
-    if (!existsSync(f.clusterId)) writeFileSync(f.clusterId, randomBytes(16).toString('base64url'));
+    if (!existsSync(f.clusterId)) writeFileSync(f.clusterId, newClusterId());
     const clusterId = readFileSync(f.clusterId, 'utf8').trim();
     const format = spawnSync(
       javaBin(),
-      [...jvmArgs(ctx.paths, '256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', f.config],
+      [...jvmArgs(ctx.paths, '256m'), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', f.config],
       { encoding: 'utf8', env: ctx.env },
     );
     if (format.status !== 0) {
