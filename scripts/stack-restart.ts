@@ -12,7 +12,7 @@ await run(program, async () => {
   const { kill } = program.opts<{ kill?: boolean }>();
   const stack = new EmbeddedStack({ log: (line) => process.stderr.write(`[stack] ${line}\n`) });
   for (const name of names) {
-    const outcome = kill ? await stack.processes.stop(name, 0) : await stack.processes.stop(name);
+    const outcome = kill ? await stack.stop(name, 0) : await stack.stop(name);
     process.stderr.write(`[stack] ${name}: ${outcome}\n`);
   }
   await stack.up();

@@ -133,7 +133,7 @@ export function isDuplicateNotice(d: DeadLetter): boolean {
 /** Runs of duplicated offsets a report lists per leg. */
 const DUPLICATE_RANGES_SHOWN = 1000;
 
-/** A leg whose group has committed nothing by then is taken as not deployed and not waited for. */
+/** A leg whose group has committed nothing by then, and which holds no rows of the ranges, is taken as not deployed and not waited for. */
 const NEVER_COMMITTED_GRACE_MS = 30_000;
 /** How often a leg waiting at dead-lettered records re-reads its dead-letter topic. */
 const DLQ_REFRESH_MS = 5_000;
@@ -190,16 +190,18 @@ async function settle(
   let previous = '';
   let stableSince = 0;
   for (;;) {
-    const counts = (await Promise.all(legs.map((l) => landedCount(ch, l, opts.topic, ranges)))).join(',');
+    const landed = await Promise.all(legs.map((l) => landedCount(ch, l, opts.topic, ranges)));
+    const counts = landed.join(',');
     if (counts === previous) stableSince ||= Date.now();
     else stableSince = 0;
     previous = counts;
     const stable = stableSince > 0 && Date.now() - stableSince >= 1500;
 
     const behind: string[] = [];
-    for (const leg of legs) {
+    for (const [i, leg] of legs.entries()) {
       const committed = await committedOffsets(admin, leg.group, opts.topic);
-      if (committed === undefined && Date.now() - started > NEVER_COMMITTED_GRACE_MS) continue;
+      // Rows without a commit yet (a restarted consumer waiting out its group's session timeout) are waited for.
+      if (committed === undefined && landed[i] === 0 && Date.now() - started > NEVER_COMMITTED_GRACE_MS) continue;
       for (const r of ranges) {
         if (r.to < r.from) continue;
         const end = r.to + 1n;

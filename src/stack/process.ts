@@ -29,6 +29,8 @@ export interface LaunchSpec {
   marker: string;
 }
 
+const KILL_DEADLINE_MS = 60_000;
+
 export class ProcessTable {
   constructor(
     private readonly runDir: string,
@@ -107,8 +109,12 @@ export class ProcessTable {
     if (pidExists(record.pid)) {
       signalGroup(record.pid, 'SIGKILL');
       outcome = 'killed';
-      for (let i = 0; i < 50 && pidExists(record.pid); i++) await sleep(100);
     }
+    // A killed process still holds its ports while the kernel tears down its memory (seconds for
+    // a large JVM on a loaded machine): return only once it is gone, so a restart finds them free.
+    const gone = Date.now() + KILL_DEADLINE_MS;
+    while (pidExists(record.pid) && Date.now() < gone) await sleep(100);
+    if (pidExists(record.pid)) throw new Error(`${name} (pid ${record.pid}) is still exiting ${KILL_DEADLINE_MS / 1000} s after SIGKILL`);
     rmSync(this.pidFile(name), { force: true });
     return outcome;
   }

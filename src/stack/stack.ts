@@ -2,6 +2,7 @@
  * The embedded stack: Kafka, a schema registry, Kafka Connect and the ClickHouse
  * engine as local processes on 127.0.0.1, for machines without a Docker engine.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -78,6 +79,13 @@ export function ensureDotEnv(log: (line: string) => void, root = projectRoot): v
   log(`wrote ${missing.join(', ')} to .env (generated; .env is git-ignored)`);
 }
 
+/** What holds a listening port, as `ss` tells it (for messages); undefined when it cannot tell. */
+function portHolder(port: number): string | undefined {
+  const out = spawnSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  if (out.error || out.status !== 0) return undefined;
+  return /users:\(\(.*\)\)/.exec(out.stdout)?.[0];
+}
+
 /** Resolves the stack's jars; on failure the connector plan's work dir is removed too. */
 function resolveJarsOrDispose(paths: StackPaths, log: (line: string) => void, plan: ConnectorPlan): void {
   try {
@@ -141,13 +149,31 @@ export class EmbeddedStack {
       if (this.processes.alive(service.name)) continue;
       for (const port of service.ports) {
         if (await portOpen(HOST, port)) {
+          const holder = portHolder(port);
           taken.push(
-            `${service.name}: port ${HOST}:${port} is already taken by another process. Stop it (\`ss -ltnp 'sport = :${port}'\` shows which) or stop the Docker stack, then run stack:up again.`,
+            `${service.name}: port ${HOST}:${port} is already taken by another process${holder ? ` (${holder})` : ''}. Stop it (\`ss -ltnp 'sport = :${port}'\` shows which) or stop the Docker stack, then run stack:up again.`,
           );
         }
       }
     }
     if (taken.length > 0) throw new StackError(taken.join('\n'), 2);
+  }
+
+  /**
+   * Stops one service by its recorded PID (SIGTERM, SIGKILL after `graceMs`; 0 is kill -9)
+   * and returns once its ports are free, so a start right after finds them so.
+   */
+  async stop(name: string, graceMs?: number): Promise<'stopped' | 'killed' | 'not-running'> {
+    const service = SERVICES.find((s) => s.name === name);
+    if (!service) throw new StackError(`unknown service ${name}; known: ${SERVICES.map((s) => s.name).join(', ')}`, 2);
+    const outcome = await this.processes.stop(name, graceMs);
+    for (const port of service.ports) {
+      await waitUntil(`${name}'s port ${HOST}:${port} to close`, async () => !(await portOpen(HOST, port)), { timeoutMs: 30_000, intervalMs: 100 }).catch((e: Error) => {
+        const holder = portHolder(port);
+        throw new StackError(`${e.message}${holder ? `; held by ${holder}` : ''}`);
+      });
+    }
+    return outcome;
   }
 
   async up(): Promise<ServiceStatus[]> {
@@ -245,7 +271,7 @@ export class EmbeddedStack {
     rmSync(this.paths.envFile, { force: true });
     const outcomes = [];
     for (const service of [...SERVICES].reverse()) {
-      const outcome = await this.processes.stop(service.name);
+      const outcome = await this.stop(service.name);
       if (outcome !== 'not-running') this.log(`${service.name}: ${outcome}`);
       outcomes.push({ name: service.name, outcome });
     }

@@ -193,6 +193,9 @@ async function postEmpty(who: Credentials, query: string) {
 
 beforeAll(async () => {
   admin = clickhouseClient(kit, 'admin');
+  // The kit's own objects, for the privilege checks on them (a fresh stack has none yet): the kit's idempotent DDL.
+  const exists = await (await admin.query({ query: `EXISTS TABLE ${K}.${kit.tables.connector}`, format: 'JSONEachRow' })).json<{ result: number }>();
+  if (Number(exists[0]?.result) !== 1) await applySql(admin, loadSqlFiles(templateValues(kit)));
   await admin.command({ query: `CREATE DATABASE ${DB}` });
   await admin.command({
     query: `CREATE TABLE ${DB}.${ROWS_TABLE} (batch String, s String, lc LowCardinality(String), ts DateTime64(3, 'UTC'),
@@ -313,11 +316,6 @@ describe('the users file: least privilege, with ClickHouse’s codes', () => {
   const reader = () => clickhouseClient(kit, 'reader');
   const connector = () => clickhouseClient(kit, 'connector');
   const DENIED = [497, 164]; // ACCESS_DENIED, or READONLY for the read-only profile
-
-  beforeAll(async () => {
-    const exists = await (await admin.query({ query: `EXISTS TABLE ${K}.${kit.tables.connector}`, format: 'JSONEachRow' })).json<{ result: number }>();
-    if (Number(exists[0]?.result) !== 1) await applySql(admin, loadSqlFiles(templateValues(kit)));
-  });
 
   it('kit_reader reads the kit’s tables and what health reads', async () => {
     const ch = reader();

@@ -201,7 +201,7 @@ describe('connector lifecycle on the real worker', () => {
       expect(r.code, r.stderr).toBe(0);
       return (JSON.parse(r.stdout) as { connectors: { offsets: { partition: string; offset: string }[] }[] }).connectors[0]!.offsets;
     };
-    const offsets = await eventually('offsets committed up to the 7 records', read, (o) => o[0]?.offset === '7', 30_000);
+    const offsets = await eventually('offsets committed up to the 7 records', read, (o) => o[0]?.offset === '7', 90_000);
     expect(offsets).toEqual([{ partition: `${topic}-0`, offset: '7' }]);
   });
 

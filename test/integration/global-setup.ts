@@ -32,14 +32,14 @@ export default async function setup(): Promise<() => Promise<void>> {
   const before = await stack.status();
   const alreadyRunning = new Set(before.services.filter((s) => s.running).map((s) => s.name));
   if (installTestUsers(stack) && alreadyRunning.has('clickhouse')) {
-    log(`clickhouse: ${await stack.processes.stop('clickhouse')} (restarting with the test users)`);
+    log(`clickhouse: ${await stack.stop('clickhouse')} (restarting with the test users)`);
   }
   const started = Date.now();
   await stack.up();
   log(`embedded stack ready for the integration tests in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return async () => {
     for (const service of [...SERVICES].reverse()) {
-      if (!alreadyRunning.has(service.name)) log(`${service.name}: ${await stack.processes.stop(service.name)}`);
+      if (!alreadyRunning.has(service.name)) log(`${service.name}: ${await stack.stop(service.name)}`);
     }
   };
 }

@@ -144,7 +144,7 @@ describe('npm run health', () => {
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await eventually('two refreshes', async () => stdout.split('\n').filter((l) => l.startsWith('{')).length, (n) => n >= 2, 30_000);
+    await eventually('two refreshes', async () => stdout.split('\n').filter((l) => l.startsWith('{')).length, (n) => n >= 2, 60_000);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     const docs = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as HealthReport);

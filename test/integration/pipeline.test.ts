@@ -112,7 +112,7 @@ describe('Kafka-engine pipeline on the embedded stack', () => {
         'group commits at the end offsets',
         async () => (await admin.fetchOffsets({ groupId: config.clickhouseKafka.consumerGroup, topics: [config.topic] }))[0]!.partitions,
         (parts) => parts.every((p) => p.offset === ends.find((e) => e.partition === p.partition)!.high),
-        30_000,
+        90_000,
       );
       expect(committed.length).toBe(3);
     } finally {

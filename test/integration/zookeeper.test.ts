@@ -48,7 +48,7 @@ describe('embedded ZooKeeper', () => {
     expect(cli('create', znode, 'x').status).toBe(0);
     for (const graceMs of [20_000, 0]) {
       const before = stack.processes.alive('zookeeper')!;
-      expect(await stack.processes.stop('zookeeper', graceMs)).toBe(graceMs > 0 ? 'stopped' : 'killed');
+      expect(await stack.stop('zookeeper', graceMs)).toBe(graceMs > 0 ? 'stopped' : 'killed');
       expect(pidExists(before.pid)).toBe(false);
       await stack.up();
       const got = cli('get', znode);
