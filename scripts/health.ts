@@ -6,20 +6,22 @@ import { loadConfig } from '../src/config.js';
 import { checkClickHouse } from '../src/clickhouse/query.js';
 import { quickConnectClient } from '../src/connect/rest.js';
 import { collectHealth, type HealthContext } from '../src/health/collect.js';
+import { INGEST_WINDOW_SEC } from '../src/health/ingest.js';
 import { engineLag } from '../src/health/model.js';
 import { renderHealth } from '../src/health/render.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 
 const program = command(
   'health',
-  'One view of both legs: per-partition lag of the connector\'s and the Kafka engine\'s consumer groups, connector and task states with traces, system.kafka_consumers and its exceptions, DLQ and errors-table counts. Exit 0 healthy, 1 unhealthy (a FAILED connector or task, a recent Kafka-engine consumer exception it has not recovered from, a missing topic or Kafka-engine table), 2 bad input or Kafka/ClickHouse unreachable.',
+  'One view of both legs: per-partition lag of the connector\'s and the Kafka engine\'s consumer groups, connector and task states with traces, system.kafka_consumers and its exceptions, DLQ and errors-table counts, each leg\'s rows per second and freshness over the last minute. Exit 0 healthy, 1 unhealthy (a FAILED connector or task, a recent Kafka-engine consumer exception it has not recovered from, a missing topic or Kafka-engine table), 2 bad input or Kafka/ClickHouse unreachable.',
 )
   .option('--json', 'print the report as JSON (with --watch: one JSON document a line)')
   .addOption(new Option('--watch [seconds]', 'refresh every N seconds (default 5) until Ctrl-C, which exits 0').argParser(int('--watch', 1)).preset('5'))
-  .option('--exceptions-window <minutes>', 'Kafka-engine consumer exceptions younger than this are unhealthy unless the consumer has recovered (polled and committed since, lag not growing)', int('--exceptions-window', 1), 5);
+  .option('--exceptions-window <minutes>', 'Kafka-engine consumer exceptions younger than this are unhealthy unless the consumer has recovered (polled and committed since, lag not growing)', int('--exceptions-window', 1), 5)
+  .option('--ingest-window <seconds>', 'the window of the ingest section (rows per second, freshness p50/p99/max)', int('--ingest-window', 1), INGEST_WINDOW_SEC);
 
 await run(program, async () => {
-  const o = program.opts<{ json?: boolean; watch?: number; exceptionsWindow: number }>();
+  const o = program.opts<{ json?: boolean; watch?: number; exceptionsWindow: number; ingestWindow: number }>();
   const every = o.watch;
   const config = loadConfig();
   const windowSec = o.exceptionsWindow * 60;
@@ -38,7 +40,7 @@ await run(program, async () => {
   const ctx: HealthContext = { config, ch, admin, connect: quickConnectClient(config.connect.url) }; // Connect is optional for health: give up quickly
   try {
     if (every === undefined) {
-      const report = await collectHealth(ctx, { exceptionWindowSec: windowSec });
+      const report = await collectHealth(ctx, { exceptionWindowSec: windowSec, ingestWindowSec: o.ingestWindow });
       if (o.json) printJson(report);
       else console.log(renderHealth(report, windowSec));
       return report.verdict.exitCode;
@@ -51,7 +53,7 @@ await run(program, async () => {
     while (!stop.signal.aborted) {
       let text: string;
       try {
-        const report = await collectHealth(ctx, { exceptionWindowSec: windowSec, previousEngineLag });
+        const report = await collectHealth(ctx, { exceptionWindowSec: windowSec, ingestWindowSec: o.ingestWindow, previousEngineLag });
         previousEngineLag = engineLag(report);
         text = o.json ? JSON.stringify(report) : renderHealth(report, windowSec);
       } catch (e) {

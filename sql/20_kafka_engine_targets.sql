@@ -8,6 +8,12 @@ CREATE TABLE IF NOT EXISTS {{database}}.events_kafka AS {{database}}.events_conn
 ENGINE = MergeTree
 ORDER BY (_topic, _partition, _offset);
 
+-- For a table created before the freshness columns.
+ALTER TABLE {{database}}.events_kafka
+    ADD COLUMN IF NOT EXISTS _kafka_timestamp DateTime64(3, 'UTC') AFTER _offset,
+    ADD COLUMN IF NOT EXISTS _inserted_at DateTime64(3, 'UTC') DEFAULT now64(3) AFTER _kafka_timestamp,
+    ADD INDEX IF NOT EXISTS inserted_at_minmax _inserted_at TYPE minmax GRANULARITY 1;
+
 -- Messages the Kafka engine could not decode (wrong magic byte, unknown schema id,
 -- truncated Avro...) land here with their raw bytes and the error, so nothing is
 -- lost silently.

@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.events_kafka_fanout
     _topic        LowCardinality(String),
     _partition    UInt64,
     _offset       UInt64,
+    _timestamp_ms Nullable(DateTime64(3, 'UTC')),
     _error        String,
     _raw_message  String
 )
@@ -25,7 +26,8 @@ SELECT
     id, user_id, action, event_time, version, referrer,
     _topic,
     toInt32(_partition) AS _partition,
-    toInt64(_offset) AS _offset
+    toInt64(_offset) AS _offset,
+    ifNull(_timestamp_ms, toDateTime64(0, 3, 'UTC')) AS _kafka_timestamp
 FROM {{database}}.events_kafka_fanout
 WHERE length(_error) = 0;
 

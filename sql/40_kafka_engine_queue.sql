@@ -28,5 +28,5 @@ SETTINGS
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.events_kafka_queue_mv TO {{database}}.events_kafka_fanout AS
 SELECT
     id, user_id, action, event_time, version, referrer,
-    _topic, _partition, _offset, _error, _raw_message
+    _topic, _partition, _offset, _timestamp_ms, _error, _raw_message
 FROM {{database}}.events_kafka_queue;

@@ -1,4 +1,5 @@
 /** The kit's kafkajs clients: quiet logs, short connect timeouts, a clear message when no broker answers. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { UsageError } from './cli.js';
 
@@ -28,11 +29,34 @@ export async function connectAdmin(kafka: Kafka, brokers: string[]): Promise<Adm
  * topic when its table is created: subscribed to a missing topic it logs exceptions
  * and is assigned the partitions only once they appear, mid-stream.
  */
-export async function ensureTopic(brokers: string[], topic: string, partitions = 3): Promise<boolean> {
+export async function ensureTopic(brokers: string[], topic: string, partitions = 3, timeoutMs = 60_000): Promise<boolean> {
   const admin = await connectAdmin(kafkaClient(brokers), brokers);
   try {
-    return await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: false });
+    await waitForLeaders(admin, topic, timeoutMs);
+    return created;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Until every partition of the topic has a leader. kafkajs's own wait gives up after a few
+ * retries ("This server does not host this topic-partition"), which a loaded broker needs more than.
+ */
+export async function waitForLeaders(admin: Admin, topic: string, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  let last = '';
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = topics.find((t) => t.name === topic)?.partitions ?? [];
+      if (parts.length > 0 && parts.every((p) => p.leader >= 0)) return;
+      last = `${parts.filter((p) => p.leader >= 0).length}/${parts.length} partitions with a leader`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`topic ${topic}: no leader for every partition after ${timeoutMs / 1000} s (${last})`);
+    await sleep(200);
   }
 }

@@ -33,7 +33,8 @@ SELECT
     id, user_id, action, event_time, version, referrer, session_id,
     _topic,
     toInt32(_partition) AS _partition,
-    toInt64(_offset) AS _offset
+    toInt64(_offset) AS _offset,
+    ifNull(_timestamp_ms, toDateTime64(0, 3, 'UTC')) AS _kafka_timestamp
 FROM {{database}}.events_kafka_fanout
 WHERE length(_error) = 0;
 
@@ -62,5 +63,5 @@ SETTINGS
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.events_kafka_queue_mv TO {{database}}.events_kafka_fanout AS
 SELECT
     id, user_id, action, event_time, version, referrer, session_id,
-    _topic, _partition, _offset, _error, _raw_message
+    _topic, _partition, _offset, _timestamp_ms, _error, _raw_message
 FROM {{database}}.events_kafka_queue;

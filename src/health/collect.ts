@@ -1,7 +1,8 @@
 /**
  * Reads what `npm run health` reports from the three services: Kafka (end offsets,
  * both groups' commits, the DLQ topic), ClickHouse (system.kafka_consumers, the errors
- * table) and the Connect worker (connector and task states, traces).
+ * table, each leg's ingest over the last minute) and the Connect worker (connector and
+ * task states, traces).
  *
  * Kafka and ClickHouse are required: not answering is a UsageError (exit 2). The
  * Connect worker is optional: not answering is said in its section.
@@ -16,6 +17,7 @@ import { queryRows, tableExists } from '../clickhouse/query.js';
 import { qualified } from '../parity/queries.js';
 import { committedOffsets, partitionEnds } from '../parity/truth.js';
 import { legsFromConfig } from '../parity/verify.js';
+import { ingestSection } from './ingest.js';
 import { groupLag, retainedMessages, type GroupLag, type PartitionEnds } from './lag.js';
 import {
   engineLag,
@@ -175,6 +177,8 @@ async function readLag(ctx: HealthContext, ends: PartitionEnds[] | undefined): P
 export interface CollectOptions extends VerdictOptions {
   /** How long to wait before the second lag sample that tells whether lag grows. */
   trendSampleMs?: number;
+  /** The ingest section's window (default INGEST_WINDOW_SEC). */
+  ingestWindowSec?: number;
 }
 
 /**
@@ -187,7 +191,13 @@ export async function collectHealth(ctx: HealthContext, opts: CollectOptions): P
   const topics = await admin.listTopics();
   const ends = await topicEnds(admin, config.topic, topics);
   const dlqEnds = await topicEnds(admin, config.connector.dlqTopic, topics);
-  const [lag, connect, kafkaEngine, errorsTable] = await Promise.all([readLag(ctx, ends), connectSection(ctx), kafkaEngineSection(ctx), errorsTableSection(ctx)]);
+  const [lag, connect, kafkaEngine, errorsTable, ingest] = await Promise.all([
+    readLag(ctx, ends),
+    connectSection(ctx),
+    kafkaEngineSection(ctx),
+    errorsTableSection(ctx),
+    ingestSection(ctx.ch, config, opts.ingestWindowSec),
+  ]);
   const sections = {
     at,
     topic: { name: config.topic, exists: ends !== undefined, partitions: ends?.length ?? 0, messages: ends ? retainedMessages(ends) : 0 },
@@ -196,8 +206,9 @@ export async function collectHealth(ctx: HealthContext, opts: CollectOptions): P
     kafkaEngine,
     dlq: { name: config.connector.dlqTopic, exists: dlqEnds !== undefined, count: dlqEnds ? retainedMessages(dlqEnds) : 0 },
     errorsTable,
+    ingest,
   };
-  const { trendSampleMs = TREND_SAMPLE_MS, ...verdictOpts } = opts;
+  const { trendSampleMs = TREND_SAMPLE_MS, ingestWindowSec: _window, ...verdictOpts } = opts;
   if (needsLagTrend(sections, verdictOpts)) {
     verdictOpts.previousEngineLag = engineLag(sections);
     await sleep(trendSampleMs);

@@ -3,6 +3,7 @@
  * the sections, render.ts prints them.
  */
 import type { Trace } from '../connect/status.js';
+import type { LegIngest } from './ingest.js';
 import type { GroupLag } from './lag.js';
 
 export interface TopicSection {
@@ -80,6 +81,8 @@ export interface HealthSections {
   kafkaEngine: KafkaEngineSection;
   dlq: CountSection;
   errorsTable: CountSection;
+  /** Per leg: rows landed per second and their freshness over the last minute. */
+  ingest: LegIngest[];
 }
 
 export interface Verdict {

@@ -1,6 +1,7 @@
 /** `npm run health` for people: one block per section, the verdict last. */
 import { table } from '../cli.js';
 import { formatTraces, taskTable, UNKNOWN_WORKER } from '../connect/status.js';
+import type { LegIngest } from './ingest.js';
 import type { ConnectSection, HealthReport, KafkaEngineSection } from './model.js';
 
 const firstLine = (text: string) => text.split('\n')[0]!.trim();
@@ -54,6 +55,18 @@ function kafkaEngineBlock(k: KafkaEngineSection, windowSec: number): string {
   return out.join('\n');
 }
 
+function ingestBlock(legs: LegIngest[]): string {
+  const ms = (v: number | undefined) => (v === undefined ? '-' : v < 10_000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`);
+  const window = legs[0]?.windowSec ?? 60;
+  return [
+    `ingest over the last ${window} s (freshness: row written - record's Kafka timestamp)`,
+    table(
+      ['leg', 'table', 'rows', 'rows/s', 'freshness p50', 'p99', 'max'],
+      legs.map((l) => [l.leg, l.table, l.exists ? l.rows : 'no table', l.exists ? l.rowsPerSec : '-', ms(l.freshnessMs?.p50), ms(l.freshnessMs?.p99), ms(l.freshnessMs?.max)]),
+    ),
+  ].join('\n');
+}
+
 export function renderHealth(r: HealthReport, windowSec: number): string {
   const dlq = r.dlq.exists ? `${r.dlq.count} record(s)` : 'absent (0)';
   const errors = r.errorsTable.exists ? `${r.errorsTable.count} row(s)` : 'table does not exist';
@@ -63,6 +76,7 @@ export function renderHealth(r: HealthReport, windowSec: number): string {
     lagBlock(r),
     connectBlock(r.connect),
     kafkaEngineBlock(r.kafkaEngine, windowSec),
+    ingestBlock(r.ingest),
     `DLQ topic ${r.dlq.name}: ${dlq}\nerrors table ${r.errorsTable.name}: ${errors}`,
     [
       v.healthy ? 'HEALTHY' : `UNHEALTHY: ${v.problems.join('; ')}`,

@@ -167,6 +167,7 @@ export class EmbeddedStack {
     const service = SERVICES.find((s) => s.name === name);
     if (!service) throw new StackError(`unknown service ${name}; known: ${SERVICES.map((s) => s.name).join(', ')}`, 2);
     const outcome = await this.processes.stop(name, graceMs);
+    if (outcome === 'not-running') return outcome; // its ports are not ours to wait for
     for (const port of service.ports) {
       await waitUntil(`${name}'s port ${HOST}:${port} to close`, async () => !(await portOpen(HOST, port)), { timeoutMs: 30_000, intervalMs: 100 }).catch((e: Error) => {
         const holder = portHolder(port);

@@ -14,7 +14,7 @@ import { connectAdmin, kafkaClient } from '../../src/kafka.js';
 import { legsFromConfig, verifyParity, type LegReport, type ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { EmbeddedStack } from '../../src/stack/stack.js';
-import { deploySink, type TestSink } from '../integration/connector.js';
+import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
 import { isolatedConfig, produceOptions, setUpKit } from '../integration/helpers.js';
 
 const stack = new EmbeddedStack({ log: (line) => process.stderr.write(`[faults] ${line}\n`) });
@@ -84,7 +84,7 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
   const config = isolatedConfig(exactlyOnce ? 'faults_eos' : 'faults');
   const db = config.clickhouse.database;
   let ch: ClickHouseClient;
-  let sink: TestSink;
+  let sink: KitSink;
 
   beforeAll(async () => {
     ch = await setUpKit(config);

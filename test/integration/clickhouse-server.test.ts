@@ -17,7 +17,7 @@ import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl
 import { loadConfig, resolveEnv, type Credentials } from '../../src/config.js';
 import { projectRoot, stackPaths } from '../../src/paths.js';
 import { javaBin, runMaven } from '../../src/stack/jvm.js';
-import { TEST_USERS } from './users.js';
+import { ISOLATED_USERS } from '../../src/stack/clickhouse/isolated-users.js';
 
 const HARNESS_DIR = path.join(projectRoot, 'test', 'java-clients');
 const HARNESS_POM = path.join(HARNESS_DIR, 'pom.xml');
@@ -33,12 +33,12 @@ const KIT_PROBE = `clients_probe_${tag}`;
 
 const kit = loadConfig();
 const K = kit.clickhouse.database;
-/** The test users (users.ts) on the test's own database. */
+/** The test users (src/stack/clickhouse/isolated-users.ts) on the test's own database. */
 const own = loadConfig({
   ...resolveEnv(),
   CLICKHOUSE_DATABASE: DB,
-  CLICKHOUSE_CONNECTOR_USER: TEST_USERS.connector,
-  CLICKHOUSE_READER_USER: TEST_USERS.reader,
+  CLICKHOUSE_CONNECTOR_USER: ISOLATED_USERS.connector,
+  CLICKHOUSE_READER_USER: ISOLATED_USERS.reader,
 });
 
 let admin: ClickHouseClient;
@@ -296,7 +296,7 @@ describe('@clickhouse/client, the kit’s own client', () => {
   it('round trips with request and response compression on', async () => {
     const gz = createClient({
       url: own.clickhouse.url,
-      username: TEST_USERS.connector,
+      username: ISOLATED_USERS.connector,
       password: own.clickhouse.connector.password,
       compression: { request: true, response: true },
     });

@@ -13,7 +13,7 @@ import { queryRows } from '../../src/clickhouse/query.js';
 import { projectRoot } from '../../src/paths.js';
 import { legsFromConfig, verifyParity, type LegReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
-import { deploySink, type TestSink } from './connector.js';
+import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
 import { cliEnv, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('exactly_once');
@@ -21,7 +21,7 @@ const db = config.clickhouse.database;
 let ch: ClickHouseClient;
 let kafka: Kafka;
 let admin: Admin;
-let sink: TestSink;
+let sink: KitSink;
 let run: ProduceSummary;
 
 async function connectorLeg(): Promise<LegReport & { settled: boolean }> {

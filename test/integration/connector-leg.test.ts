@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
+import { queryRows } from '../../src/clickhouse/query.js';
 import { committedOffsets, readDeadLetters } from '../../src/parity/truth.js';
 import { legsFromConfig, verifyParity, type ParityReport } from '../../src/parity/verify.js';
 import { poisonValue, produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
-import { deploySink, type TestSink } from './connector.js';
+import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
 import { isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('connector_leg');
@@ -18,7 +19,7 @@ const LAST_POISON_PARTITION = 1;
 let ch: ClickHouseClient;
 let kafka: Kafka;
 let admin: Admin;
-let sink: TestSink;
+let sink: KitSink;
 let run: ProduceSummary;
 let lastPoisonOffset: bigint;
 let report: ParityReport;
@@ -87,6 +88,18 @@ describe('the connector leg beside the Kafka-engine leg', () => {
     const expected = [...run.poisonOffsets.map((o) => `${o.partition}:${o.offset}`), `${LAST_POISON_PARTITION}:${lastPoisonOffset}`];
     expect(letters.map((l) => `${l.partition}:${l.offset}`).sort()).toEqual(expected.sort());
     for (const l of letters) expect(l.error).toBeTruthy();
+  });
+
+  it("keeps each record's Kafka timestamp on both legs, the same per offset, and when its row was written", async () => {
+    const db = config.clickhouse.database;
+    const rows = await queryRows<{ differing: string; rows: string; early: string; old: string }>(ch, {
+      query: `SELECT countIf(c._kafka_timestamp != k._kafka_timestamp) AS differing, count() AS rows,
+                     countIf(c._inserted_at < c._kafka_timestamp OR k._inserted_at < k._kafka_timestamp) AS early,
+                     countIf(c._kafka_timestamp < now64(3) - INTERVAL 1 HOUR) AS old
+              FROM ${db}.events_connect AS c INNER JOIN ${db}.events_kafka AS k USING (_topic, _partition, _offset)`,
+      params: {},
+    });
+    expect(rows[0]).toEqual({ differing: '0', rows: '3000', early: '0', old: '0' });
   });
 
   it('holds equal content in both legs, partition by partition', () => {

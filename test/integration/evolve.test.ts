@@ -21,7 +21,7 @@ import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { Registry } from '../../src/produce/registry.js';
-import { deploySink, type TestSink } from './connector.js';
+import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
 import { cliEnv, eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('evolve');
@@ -35,7 +35,7 @@ const V2_SEED = 9;
 
 let ch: ClickHouseClient;
 let admin: Admin;
-let sink: TestSink;
+let sink: KitSink;
 
 /** The Kafka engine group's committed offsets, sampled every 250 ms from before the first evolve to the end. */
 const samples: Map<number, bigint>[] = [];

@@ -13,6 +13,7 @@ import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl
 import type { KitConfig } from '../../src/config.js';
 import type { HealthReport } from '../../src/health/model.js';
 import { produceAvro } from '../../src/produce/producer.js';
+import { waitForLeaders } from '../../src/kafka.js';
 import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
 import { cliEnv, eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
@@ -116,6 +117,22 @@ describe('npm run health', () => {
     });
   });
 
+  it("shows each leg's ingest from its own rows: rows per second and freshness", () => {
+    // A window that surely holds the 20 events landed in beforeAll, however slow the run.
+    const out = health(config, ['--json', '--ingest-window', '3600']);
+    const report = JSON.parse(out.stdout) as HealthReport;
+    const engine = report.ingest.find((l) => l.leg === 'kafka_engine')!;
+    expect(engine).toMatchObject({ exists: true, rows: 20, windowSec: 3600 });
+    const f = engine.freshnessMs!;
+    expect(f.p50).toBeGreaterThanOrEqual(0);
+    expect(f.p99).toBeGreaterThanOrEqual(f.p50);
+    expect(f.max).toBeGreaterThanOrEqual(f.p99);
+    // Written after the record, and within the run.
+    expect(f.max).toBeLessThan(3_600_000);
+    expect(report.ingest.find((l) => l.leg === 'connector')).toMatchObject({ exists: true, rows: 0 });
+    expect(health(config).stdout).toMatch(/ingest over the last 60 s/);
+  });
+
   it('prints the same for people', () => {
     const out = health(config);
     expect(out.code, out.stderr).toBe(0);
@@ -129,7 +146,8 @@ describe('npm run health', () => {
   it('turns unhealthy (exit 1) on a recent exception in system.kafka_consumers', async () => {
     // The early kit's Kafka table exists before its topic: its consumer records "Unknown topic or partition".
     await eventually('the early consumer recorded an exception', () => count(`SELECT sum(length(exceptions.text)) AS n FROM system.kafka_consumers WHERE database = '${early.clickhouse.database}'`), (n) => n > 0, 60_000);
-    await admin.createTopics({ topics: [{ topic: early.topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic: early.topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: false });
+    await waitForLeaders(admin, early.topic, 60_000);
     const { code, report } = healthJson(early);
     expect(code).toBe(1);
     expect(report.verdict.healthy).toBe(false);

@@ -7,11 +7,11 @@ import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
 import { ensureTopic } from '../../src/kafka.js';
 import type { ProduceOptions } from '../../src/produce/producer.js';
-import { TEST_USERS } from './users.js';
+import { ISOLATED_USERS } from '../../src/stack/clickhouse/isolated-users.js';
 
 /**
  * The kit's config with a database, topic and consumer group of its own, and the test
- * run's ClickHouse users for such databases (see users.ts).
+ * run's ClickHouse users for such databases (src/stack/clickhouse/isolated-users.ts).
  */
 export function isolatedConfig(prefix: string): KitConfig {
   const tag = `${prefix}_${randomBytes(4).toString('hex')}`;
@@ -21,8 +21,8 @@ export function isolatedConfig(prefix: string): KitConfig {
     KIT_TOPIC: `it_${tag}`,
     KIT_KAFKA_ENGINE_GROUP: `it_${tag}_ch`,
     KIT_CONNECTOR_NAME: `it-it_${tag}`,
-    CLICKHOUSE_CONNECTOR_USER: TEST_USERS.connector,
-    CLICKHOUSE_READER_USER: TEST_USERS.reader,
+    CLICKHOUSE_CONNECTOR_USER: ISOLATED_USERS.connector,
+    CLICKHOUSE_READER_USER: ISOLATED_USERS.reader,
   });
 }
 

@@ -34,7 +34,7 @@ describe('sql templates', () => {
     expect(all).toMatch(/CREATE TABLE IF NOT EXISTS kit\.events_connect[\s\S]*_topic[\s\S]*_partition[\s\S]*_offset/);
     expect(all).toMatch(/events_kafka_errors_mv[\s\S]*_raw_message[\s\S]*_error/);
     // Idempotent, so sql:apply can run again: creates guarded by IF NOT EXISTS, or a setting set again.
-    for (const statement of files.flatMap((f) => f.statements)) expect(statement).toMatch(/^CREATE \w+( VIEW)? IF NOT EXISTS |^ALTER TABLE \S+ MODIFY SETTING /);
+    for (const statement of files.flatMap((f) => f.statements)) expect(statement).toMatch(/^CREATE \w+( VIEW)? IF NOT EXISTS |^ALTER TABLE \S+\s+(MODIFY SETTING |ADD COLUMN IF NOT EXISTS )/);
     expect(all).toContain('ALTER TABLE kit.events_connect MODIFY SETTING non_replicated_deduplication_window = 1000');
   });
 });

@@ -29,6 +29,7 @@ function sections(over: Partial<HealthSections> = {}): HealthSections {
     kafkaEngine: { table: 'kit.events_kafka_queue', exists: true, consumers: [consumer()] },
     dlq: { name: 't-dlq', exists: false, count: 0 },
     errorsTable: { name: 'kit.events_kafka_errors', exists: true, count: 0 },
+    ingest: [],
     ...over,
   };
 }
