@@ -1,10 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+// Removes each test file's scratch directories (test/temp-dir.ts) after its last test.
+const setupFiles = ['test/setup/temp-dirs.ts'];
+
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { test: { name: 'static', include: ['test/static/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles } },
+      { test: { name: 'static', include: ['test/static/**/*.test.ts'], setupFiles } },
       {
         test: {
           name: 'integration',
@@ -12,6 +15,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/build/**/*.test.ts', 'test/faults/**/*.test.ts'],
           // One embedded stack for the whole run, started by the global setup.
           globalSetup: ['test/integration/global-setup.ts'],
+          setupFiles,
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,
@@ -23,6 +27,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          setupFiles,
           testTimeout: 900_000,
           hookTimeout: 1_200_000,
         },

@@ -16,6 +16,7 @@ import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js'
 import { EmbeddedStack } from '../../src/stack/stack.js';
 import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
 import { isolatedConfig, produceOptions, setUpKit } from '../integration/helpers.js';
+import { tempDir } from '../temp-dir.js';
 
 const stack = new EmbeddedStack({ log: (line) => process.stderr.write(`[faults] ${line}\n`) });
 
@@ -147,10 +148,9 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
   });
 
   it.runIf(!exactlyOnce)('a schema the registry refuses sends nothing, and parity of the topic stays exact', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { writeFileSync } = await import('node:fs');
     const path = await import('node:path');
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kit-faults-')), 'bad.avsc');
+    const file = path.join(tempDir('kit-faults-'), 'bad.avsc');
     writeFileSync(file, JSON.stringify({ type: 'record', name: 'UserEvent', namespace: 'dev.kit.events', fields: [{ name: 'id', type: 'long' }] }));
     const kafka = kafkaClient(config.kafka.brokers);
     const admin = await connectAdmin(kafka, config.kafka.brokers);

@@ -3,18 +3,18 @@
  * AvroConverter from its plugin path: a real FileStreamSink writes every event
  * it read through the registry.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventGenerator } from '../../src/produce/events.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { REGISTRY_V2_URL } from '../../src/stack/services/registry.js';
 import { eventually, isolatedConfig, produceOptions } from './helpers.js';
+import { tempDir } from '../temp-dir.js';
 
 const config = isolatedConfig('converter');
 const name = `it-avro-${config.topic}`;
-const out = path.join(mkdtempSync(path.join(tmpdir(), 'kit-converter-')), 'events.txt');
+const out = path.join(tempDir('kit-converter-'), 'events.txt');
 
 beforeAll(async () => {
   await produceAvro(produceOptions(config, {

@@ -4,16 +4,16 @@
  * nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { projectRoot } from '../../src/paths.js';
 import { isolatedConfig } from './helpers.js';
+import { tempDir } from '../temp-dir.js';
 
 const config = isolatedConfig('badinput');
-const dir = mkdtempSync(path.join(tmpdir(), 'kit-bad-'));
+const dir = tempDir('kit-bad-');
 const env = { CLICKHOUSE_DATABASE: config.clickhouse.database, KIT_TOPIC: config.topic };
 
 function cli(script: string, args: string[], extraEnv: Record<string, string> = {}) {
@@ -69,7 +69,7 @@ describe('bad input', () => {
   }
 
   it('sql:apply with one bad template among good files applies nothing', async () => {
-    const sqlDir = mkdtempSync(path.join(tmpdir(), 'kit-bad-sql-'));
+    const sqlDir = tempDir('kit-bad-sql-');
     writeFileSync(path.join(sqlDir, '00_ok.sql'), 'CREATE DATABASE IF NOT EXISTS {{database}};\nCREATE TABLE IF NOT EXISTS {{database}}.ok (a UInt8) ENGINE = MergeTree ORDER BY a;\n');
     writeFileSync(path.join(sqlDir, '10_bad.sql'), 'CREATE TABLE IF NOT EXISTS {{database}}.bad (a UInt8) ENGINE = Kafka SETTINGS kafka_broker_list = {{no_such_value}};\n');
     const out = cli('sql-apply', ['--sql-dir', sqlDir]);

@@ -7,8 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { ConnectClient } from '../../src/connect/rest.js';
 import { waitForLeaders } from '../../src/kafka.js';
 import { projectRoot } from '../../src/paths.js';
 import { eventually } from './helpers.js';
+import { tempDir } from '../temp-dir.js';
 
 const tag = randomBytes(4).toString('hex');
 const topic = `it-connect-${tag}`;
@@ -27,7 +27,7 @@ const name = `it-${tag}-sink`;
 const brokenName = `it-${tag}-broken`;
 const invalidName = `it-${tag}-invalid`;
 const freshName = `it-${tag}-fresh`;
-const dir = mkdtempSync(path.join(tmpdir(), `kit-connect-it-${tag}-`));
+const dir = tempDir(`kit-connect-it-${tag}-`);
 const outFile = path.join(dir, 'out.txt');
 const outFile2 = path.join(dir, 'out2.txt');
 /** A regular file standing where the broken connector expects a directory. */

@@ -8,8 +8,7 @@
  * group's committed offsets are sampled throughout: they never go back.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -23,6 +22,7 @@ import { produceAvro } from '../../src/produce/producer.js';
 import { Registry } from '../../src/produce/registry.js';
 import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
 import { cliEnv, eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { tempDir } from '../temp-dir.js';
 
 const config = isolatedConfig('evolve');
 const db = config.clickhouse.database;
@@ -223,7 +223,7 @@ describe('npm run evolve', () => {
   it('refuses an incompatible v3 with exit 2 and the registry\'s reason, changing nothing', async () => {
     const v3 = JSON.parse(readFileSync(V2_SCHEMA_FILE, 'utf8')) as { fields: { name: string; type: unknown }[] };
     v3.fields.find((f) => f.name === 'version')!.type = 'string';
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kit-evolve-')), 'user_event.v3.avsc');
+    const file = path.join(tempDir('kit-evolve-'), 'user_event.v3.avsc');
     writeFileSync(file, JSON.stringify(v3));
     const registry = new Registry(config.registry.url);
     const before = await registry.latestVersion(`${config.topic}-value`);

@@ -9,8 +9,7 @@
  * connector-leg.test.ts and the fault suite.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -19,6 +18,7 @@ import type { ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { projectRoot } from '../../src/paths.js';
 import { cliEnv, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { tempDir } from '../temp-dir.js';
 
 const config = isolatedConfig('parity');
 const db = config.clickhouse.database;
@@ -125,7 +125,7 @@ describe('verify:parity', () => {
     });
     await producer.disconnect();
 
-    const runFile = path.join(mkdtempSync(path.join(tmpdir(), 'kit-parity-')), 'run.json');
+    const runFile = path.join(tempDir('kit-parity-'), 'run.json');
     writeFileSync(runFile, JSON.stringify(summary));
     const r = parity('--run', runFile);
     expect(r.code, JSON.stringify(r.report.reasons)).toBe(0);

@@ -2,8 +2,7 @@
  * produce:avro against the embedded stack's real broker and registry.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -12,6 +11,7 @@ import { PACED_BATCHES_PER_SEC, PRODUCED_AT_HEADER, produceAvro, RUN_ID_HEADER, 
 import { IncompatibleSchemaError, Registry } from '../../src/produce/registry.js';
 import { projectRoot } from '../../src/paths.js';
 import { eventually, isolatedConfig } from './helpers.js';
+import { tempDir } from '../temp-dir.js';
 
 const config = isolatedConfig('produce');
 const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
@@ -163,7 +163,7 @@ describe('produce:avro', () => {
     const schema = JSON.parse(readSchema());
     // `version` from int to string: BACKWARD-incompatible.
     schema.fields = schema.fields.map((f: { name: string }) => (f.name === 'version' ? { name: 'version', type: 'string' } : f));
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kit-schema-')), 'v2.avsc');
+    const file = path.join(tempDir('kit-schema-'), 'v2.avsc');
     writeFileSync(file, JSON.stringify(schema));
     const endsBefore = await admin.fetchTopicOffsets(config.topic);
     const err = await produceAvro({ ...baseOptions, topic: config.topic, count: 10, seed: 1, poison: 0, schemaFile: file }).catch((e: unknown) => e);

@@ -4,11 +4,11 @@
  * (no PIDs of its own) refuses the taken ports by name and stops nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/paths.js';
+import { tempDir } from '../temp-dir.js';
 
 function npmScript(script: string, args: string[] = [], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
@@ -51,7 +51,7 @@ describe('embedded stack', () => {
   });
 
   it('a second stack directory refuses the taken ports with a clear message and exit 2, starting nothing', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'kit-stack-'));
+    const dir = tempDir('kit-stack-');
     const up = npmScript('stack-up', [], { KIT_STACK_DIR: dir });
     expect(up.status).toBe(2);
     expect(up.stderr).toMatch(/port 127\.0\.0\.1:9092 is already taken by another process/);
@@ -66,7 +66,7 @@ describe('embedded stack', () => {
   });
 
   it("stack:down of another stack directory stops nothing that is not its own", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'kit-stack-'));
+    const dir = tempDir('kit-stack-');
     const down = npmScript('stack-down', ['--json'], { KIT_STACK_DIR: dir });
     expect(down.status).toBe(0);
     expect((JSON.parse(down.stdout) as { outcome: string }[]).every((o) => o.outcome === 'not-running')).toBe(true);

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, resolveEnv } from '../../src/config.js';
 import { ensureDotEnv } from '../../src/stack/stack.js';
+import { tempDir } from '../temp-dir.js';
 
 const passwords = { CLICKHOUSE_ADMIN_PASSWORD: 'a', CLICKHOUSE_CONNECTOR_PASSWORD: 'c', CLICKHOUSE_READER_PASSWORD: 'r' };
 
@@ -28,7 +28,7 @@ describe('config', () => {
   });
 
   it('layers the environment over the running stack endpoints over .env', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'kit-config-'));
+    const dir = tempDir('kit-config-');
     const dotenv = path.join(dir, '.env');
     const stackEnv = path.join(dir, 'stack.env');
     writeFileSync(stackEnv, 'CLICKHOUSE_URL=http://from-stack:8123\nCONNECT_URL=http://from-stack:8083\nKIT_TOPIC=stack_topic\n');
@@ -44,7 +44,7 @@ describe('config', () => {
     for (const value of ['pa$word', 'pa${X}', 'pa$$']) {
       expect(() => loadConfig({ ...passwords, CLICKHOUSE_READER_PASSWORD: value })).toThrow(ConfigError);
     }
-    const dir = mkdtempSync(path.join(tmpdir(), 'kit-config-'));
+    const dir = tempDir('kit-config-');
     const dotenv = path.join(dir, '.env');
     writeFileSync(dotenv, 'CLICKHOUSE_ADMIN_PASSWORD=s3cr$t\nCLICKHOUSE_CONNECTOR_PASSWORD=c\nCLICKHOUSE_READER_PASSWORD=r\n');
     expect(() => loadConfig(resolveEnv({}, [dotenv]))).toThrow(
@@ -56,7 +56,7 @@ describe('config', () => {
     for (const k of Object.keys(passwords)) vi.stubEnv(k, '');
     try {
       for (let i = 0; i < 100; i++) {
-        const dir = mkdtempSync(path.join(tmpdir(), 'kit-dotenv-'));
+        const dir = tempDir('kit-dotenv-');
         ensureDotEnv(() => {}, dir);
         const dotenv = path.join(dir, '.env');
         const written = parseEnv(readFileSync(dotenv, 'utf8'));

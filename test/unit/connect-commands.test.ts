@@ -4,12 +4,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/cli.js';
 import { connectorProgram } from '../../src/connect/commands.js';
+import { tempDir } from '../temp-dir.js';
 
 const definition = (name: string) => ({ name, config: { 'connector.class': 'FileStreamSink', topics: 'user_events', file: `/tmp/${name}.out` } });
 
@@ -19,13 +19,13 @@ let server: Server | undefined;
 const requests: string[] = [];
 
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'kit-connectors-'));
+  dir = tempDir('kit-connectors-');
   for (const name of ['alpha', 'beta']) writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(definition(name)));
   vi.stubEnv('CLICKHOUSE_ADMIN_PASSWORD', 'a');
   vi.stubEnv('CLICKHOUSE_CONNECTOR_PASSWORD', 'c');
   vi.stubEnv('CLICKHOUSE_READER_PASSWORD', 'r');
   // An empty stack dir: a running embedded stack's endpoints must not leak in.
-  vi.stubEnv('KIT_STACK_DIR', mkdtempSync(path.join(tmpdir(), 'kit-stack-')));
+  vi.stubEnv('KIT_STACK_DIR', tempDir('kit-stack-'));
   stdout = '';
   requests.length = 0;
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {

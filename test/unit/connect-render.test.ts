@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli.js';
@@ -16,6 +15,7 @@ import {
 import { kitValues } from '../../src/connect/kit-values.js';
 import { lintConfig } from '../../src/connect/lint.js';
 import { isProviderReference, references, substituteKit } from '../../src/connect/placeholders.js';
+import { tempDir as scratchDir } from '../temp-dir.js';
 
 const env = {
   CLICKHOUSE_ADMIN_PASSWORD: 'admin-pw',
@@ -26,7 +26,7 @@ const config = loadConfig(env);
 const docker = kitValues(config, env);
 
 function tempDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kit-connect-defs-'));
+  const dir = scratchDir('kit-connect-defs-');
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return dir;
 }

@@ -3,8 +3,7 @@
  * (zip, download, named source, vendored tarball), and which sources are accepted.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyError, UsageError } from '../../src/cli.js';
@@ -13,11 +12,12 @@ import { expandManifest } from '../../src/stack/connector/layout.js';
 import { PINNED_SOURCE } from '../../src/stack/connector/pinned.js';
 import { resolveConnectorOrigin, resolveConnectorSource, vendorTarball, type PathKind } from '../../src/stack/connector/source.js';
 import { sourceMismatchError, sourceVerdict } from '../../src/stack/connector/verify.js';
+import { tempDir } from '../temp-dir.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function tree(files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'kit-tree-'));
+  const root = tempDir('kit-tree-');
   for (const [rel, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
     writeFileSync(path.join(root, rel), content);

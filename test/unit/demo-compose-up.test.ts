@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseEnv } from 'node:util';
 import { composeUp, type Spawn } from '../../src/demo/compose-up.js';
+import { tempDir } from '../temp-dir.js';
 
 const PASSWORDS = ['CLICKHOUSE_ADMIN_PASSWORD', 'CLICKHOUSE_CONNECTOR_PASSWORD', 'CLICKHOUSE_READER_PASSWORD'];
 
@@ -15,7 +15,7 @@ describe('npm run demo on a machine with Docker', () => {
   afterEach(() => vi.unstubAllEnvs());
 
   it('writes .env with every password compose requires before it runs docker compose up', () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'kit-demo-'));
+    const root = tempDir('kit-demo-');
     const calls: { command: string; args: string[]; cwd: string; env: Record<string, string> | undefined }[] = [];
     const spawn: Spawn = (command, args, options) => {
       const file = path.join(options.cwd, '.env');
@@ -30,7 +30,7 @@ describe('npm run demo on a machine with Docker', () => {
   });
 
   it('stops, naming the exit status, when compose fails', () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'kit-demo-'));
+    const root = tempDir('kit-demo-');
     expect(() => composeUp({ spawn: () => ({ status: 1 }), root })).toThrow(/docker compose up -d --wait failed with exit status 1/);
   });
 });

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pidExists, ProcessTable } from '../../src/stack/process.js';
+import { tempDir } from '../temp-dir.js';
 
 const table = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kit-proc-'));
+  const dir = tempDir('kit-proc-');
   return { dir, t: new ProcessTable(path.join(dir, 'run'), path.join(dir, 'logs')) };
 };
 

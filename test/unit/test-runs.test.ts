@@ -4,13 +4,13 @@
  * `.ci/run` sums the summaries of both.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runTests, TEST_RUNS } from '../../src/test-runs.js';
 import config from '../../vitest.config.js';
+import { tempDir } from '../temp-dir.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -89,7 +89,7 @@ describe('.ci/vitest-totals', () => {
     const ci = readFileSync(path.join(root, '.ci/run'), 'utf8');
     const summary = ci.slice(ci.indexOf('read -r passed'), ci.lastIndexOf('exit "$status"'));
     expect(summary).toContain('.ci/vitest-totals');
-    const dir = mkdtempSync(path.join(tmpdir(), 'kit-ci-'));
+    const dir = tempDir('kit-ci-');
     const finalLine = (output: string, status: number) => {
       writeFileSync(path.join(dir, 'log'), output);
       const r = spawnSync('bash', ['-c', `set -uo pipefail; log=${path.join(dir, 'log')}; status=${status}; ${summary}`], { cwd: root, encoding: 'utf8' });

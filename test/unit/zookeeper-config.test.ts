@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stackPaths } from '../../src/paths.js';
 import { zookeeperCommand } from '../../src/stack/probe.js';
 import { zookeeper, ZOOKEEPER_PORT, zookeeperProperties, zookeeperReady } from '../../src/stack/services/zookeeper.js';
+import { tempDir } from '../temp-dir.js';
 
 function parse(cfg: string): Map<string, string> {
   const entries = cfg
@@ -18,12 +18,9 @@ function parse(cfg: string): Map<string, string> {
   return new Map(entries);
 }
 
-const tempDirs: string[] = [];
-
 function tempContext() {
   const saved = process.env.KIT_STACK_DIR;
-  const dir = mkdtempSync(path.join(tmpdir(), 'kit-zk-'));
-  tempDirs.push(dir);
+  const dir = tempDir('kit-zk-');
   process.env.KIT_STACK_DIR = dir;
   try {
     return { paths: stackPaths(), log: () => {}, env: {} };
@@ -50,7 +47,6 @@ async function fakeServer(reply: string | undefined): Promise<{ port: number; cl
 const servers: { close: () => void }[] = [];
 afterEach(() => {
   servers.splice(0).forEach((s) => s.close());
-  tempDirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
 describe('zookeeper config', () => {
