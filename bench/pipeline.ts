@@ -26,6 +26,7 @@ import type { Admin } from 'kafkajs';
 import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { queryRows } from '../src/clickhouse/query.js';
+import { withTableSettings } from '../src/clickhouse/table-settings.js';
 import { EVENT_ROW_COLUMNS, RowBinaryWriter } from '../src/clickhouse/rowbinary.js';
 import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
 import { deploySink, type KitSink } from '../src/connect/kit-sink.js';
@@ -58,18 +59,22 @@ const program = command(
   .option('--duration <seconds>', 'length of each freshness run', int('--duration', 1), 60)
   .option('--skip-freshness', 'throughput rounds only')
   .option('--timeout <seconds>', 'how long a leg may take to land a run', int('--timeout', 1), 900)
-  .option('--connector-config <key=value>', "a connector setting over its definition's for this run, e.g. tasks.max=3 (repeatable)", keyValue, {})
+  .option('--connector-config <key=value>', "a connector setting over its definition's for this run, e.g. tasks.max=3 (repeatable)", keyValue('--connector-config'), {})
+  .option('--kafka-engine-setting <key=value>', "a setting of the Kafka table over sql/'s for this run, as an SQL literal, e.g. kafka_num_consumers=3 (repeatable)", keyValue('--kafka-engine-setting'), {})
   .option('--json', 'print the results as JSON');
 
-/** Collects repeated `key=value` flags into one object. */
-function keyValue(value: string, previous: Record<string, string>): Record<string, string> {
-  const eq = value.indexOf('=');
-  if (eq < 1) throw new InvalidArgumentError(`--connector-config takes key=value, got ${JSON.stringify(value)}`);
-  return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1).trim() };
+/** Collects a repeated `key=value` flag into one object. */
+function keyValue(flag: string) {
+  return (value: string, previous: Record<string, string>): Record<string, string> => {
+    const eq = value.indexOf('=');
+    if (eq < 1) throw new InvalidArgumentError(`${flag} takes key=value, got ${JSON.stringify(value)}`);
+    return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1).trim() };
+  };
 }
 
 interface Opts {
   connectorConfig: Record<string, string>;
+  kafkaEngineSetting: Record<string, string>;
   count: number;
   rounds: number;
   batch?: number;
@@ -289,7 +294,10 @@ async function setUp(stack: EmbeddedStack, tag: string, o: Opts, log: (s: string
   await kAdmin.createTopics({ topics: LEGS.map((l) => ({ topic: configs[l].topic, numPartitions: PARTITIONS, replicationFactor: 1 })), waitForLeaders: false });
   for (const l of LEGS) await waitForLeaders(kAdmin, configs[l].topic, 60_000);
   // The kit's DDL: its Kafka table reads the Kafka-engine leg's topic; the connector writes events_connect from its own.
-  await applySql(admin, loadSqlFiles(templateValues(base)));
+  const sql = loadSqlFiles(templateValues(base));
+  const queue = sql.find((f) => f.statements.some((st) => /\bENGINE\s*=\s*Kafka\b/i.test(st)))!;
+  queue.statements = withTableSettings(queue.statements, 'Kafka', o.kafkaEngineSetting);
+  await applySql(admin, sql);
   const db = base.clickhouse.database;
   for (const t of ['ceiling_http', 'ceiling_file']) await admin.command({ query: `CREATE TABLE ${db}.${t} AS ${db}.events_connect` });
   const kit: Kit = { db, configs, tables: { connector: qualified(db, base.tables.connector), kafka_engine: qualified(db, base.tables.kafka) }, admin, kAdmin };
@@ -382,6 +390,9 @@ function render(r: { machine: ReturnType<typeof machine>; options: Opts; batch: 
   const m = r.machine;
   out.push(`machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, node ${m.node}; load before ${m.loadavg.join(' ')}`);
   out.push(`${r.options.rounds} round(s) of ${r.options.count.toLocaleString('en-US')} events, ceiling HTTP inserts of ${r.batch} rows, ${r.senders} at a time; rows/s per round`);
+  const over = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `${k}=${v}`).join(', ');
+  if (Object.keys(r.options.connectorConfig).length > 0) out.push(`connector settings over its definition: ${over(r.options.connectorConfig)}`);
+  if (Object.keys(r.options.kafkaEngineSetting).length > 0) out.push(`Kafka table settings over sql/: ${over(r.options.kafkaEngineSetting)}`);
   out.push(
     table(
       ['round', 'ceiling HTTP RowBinary', 'ceiling file', 'connector leg', 'Kafka-engine leg'],
