@@ -1,6 +1,7 @@
 /** ClickHouse's own server (the engine inside npm `chdb`) with its HTTP interface on 127.0.0.1:8123. */
 import path from 'node:path';
 import { httpOk } from '../probe.js';
+import { reconcileDeduplicationLogs } from '../clickhouse/dedup-log.js';
 import { pythonProblem, serverLaunchSpec, writeServerFiles } from '../clickhouse/server.js';
 import type { StackPaths } from '../../paths.js';
 import { HOST, SetupError, type ServiceDef, type StackContext } from './types.js';
@@ -30,6 +31,10 @@ export const clickhouse: ServiceDef = {
     writeServerFiles(dirs(ctx).configDir, extraUsersDir(ctx.paths));
   },
   launch(ctx) {
+    // The server is stopped here: its deduplication logs may only name blocks it stored.
+    for (const r of reconcileDeduplicationLogs(dirs(ctx).dataDir)) {
+      ctx.log(`clickhouse: ${r.dropped.length} deduplication log line(s) of blocks with no part on disk (the server stopped before committing them) removed from ${r.file}, so their retries are written`);
+    }
     return serverLaunchSpec({ name: 'clickhouse', ...dirs(ctx), port: CLICKHOUSE_PORT, env: ctx.env });
   },
   ready: () => httpOk(`http://${HOST}:${CLICKHOUSE_PORT}/ping`),
