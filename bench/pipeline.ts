@@ -30,7 +30,7 @@ import { withTableSettings } from '../src/clickhouse/table-settings.js';
 import { EVENT_ROW_COLUMNS, RowBinaryWriter } from '../src/clickhouse/rowbinary.js';
 import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
 import { deploySink, type KitSink } from '../src/connect/kit-sink.js';
-import { connectAdmin, kafkaClient, waitForLeaders } from '../src/kafka.js';
+import { connectAdmin, createTopic, kafkaClient } from '../src/kafka.js';
 import { qualified, rangeFilter, type OffsetRange } from '../src/parity/queries.js';
 import { EventGenerator } from '../src/produce/events.js';
 import { produceAvro, type ProduceSummary } from '../src/produce/producer.js';
@@ -291,8 +291,7 @@ async function setUp(stack: EmbeddedStack, tag: string, o: Opts, log: (s: string
   const base = configs.kafka_engine;
   const admin = createClient({ url: base.clickhouse.url, username: base.clickhouse.admin.user, password: base.clickhouse.admin.password, request_timeout: 3_600_000, log: { level: 127 as never } });
   const kAdmin = await connectAdmin(kafkaClient(base.kafka.brokers), base.kafka.brokers);
-  await kAdmin.createTopics({ topics: LEGS.map((l) => ({ topic: configs[l].topic, numPartitions: PARTITIONS, replicationFactor: 1 })), waitForLeaders: false });
-  for (const l of LEGS) await waitForLeaders(kAdmin, configs[l].topic, 60_000);
+  for (const l of LEGS) await createTopic(kAdmin, configs[l].topic, PARTITIONS);
   // The kit's DDL: its Kafka table reads the Kafka-engine leg's topic; the connector writes events_connect from its own.
   const sql = loadSqlFiles(templateValues(base));
   const queue = sql.find((f) => f.statements.some((st) => /\bENGINE\s*=\s*Kafka\b/i.test(st)))!;

@@ -32,12 +32,17 @@ export async function connectAdmin(kafka: Kafka, brokers: string[]): Promise<Adm
 export async function ensureTopic(brokers: string[], topic: string, partitions = 3, timeoutMs = 60_000): Promise<boolean> {
   const admin = await connectAdmin(kafkaClient(brokers), brokers);
   try {
-    const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: false });
-    await waitForLeaders(admin, topic, timeoutMs);
-    return created;
+    return await createTopic(admin, topic, partitions, timeoutMs);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Creates the topic (false when it existed) and returns once every partition has a leader. */
+export async function createTopic(admin: Admin, topic: string, partitions: number, timeoutMs = 60_000): Promise<boolean> {
+  const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: false });
+  await waitForLeaders(admin, topic, timeoutMs);
+  return created;
 }
 
 /**

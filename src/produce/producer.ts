@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, type PartitionMetadata } from 'kafkajs';
-import { connectAdmin, kafkaClient, waitForLeaders } from '../kafka.js';
+import { connectAdmin, createTopic, kafkaClient } from '../kafka.js';
 import { EventGenerator, readSchema, SCHEMA_FILE, type UserEvent } from './events.js';
 import { Lane, laneCount, laneOf, PIPELINE_DEPTH } from './lanes.js';
 import { keyedPartitioner } from './partitioner.js';
@@ -122,11 +122,7 @@ export async function produceAvro(opts: ProduceOptions): Promise<ProduceSummary>
   const admin = await connectAdmin(kafkaClient(opts.brokers, 'kit-produce-avro'), opts.brokers);
   const lanes: Lane[] = [];
   try {
-    const topicCreated = await admin.createTopics({
-      topics: [{ topic: opts.topic, numPartitions: opts.partitions, replicationFactor: 1 }],
-      waitForLeaders: false,
-    });
-    await waitForLeaders(admin, opts.topic, 60_000);
+    const topicCreated = await createTopic(admin, opts.topic, opts.partitions);
     const meta = await admin.fetchTopicMetadata({ topics: [opts.topic] });
     const partitionMetadata: PartitionMetadata[] = meta.topics[0]!.partitions;
 

@@ -16,7 +16,7 @@ import { renderAll, selectDefinitions } from '../../src/connect/definitions.js';
 import { deploy } from '../../src/connect/deploy.js';
 import { kitValues } from '../../src/connect/kit-values.js';
 import { ConnectClient } from '../../src/connect/rest.js';
-import { waitForLeaders } from '../../src/kafka.js';
+import { createTopic } from '../../src/kafka.js';
 import { projectRoot } from '../../src/paths.js';
 import { eventually } from './helpers.js';
 import { tempDir } from '../temp-dir.js';
@@ -84,8 +84,7 @@ async function deployFile(file: string) {
 beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: false });
-  await waitForLeaders(admin, topic, 60_000);
+  await createTopic(admin, topic, 1);
   await admin.disconnect();
   producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
