@@ -28,6 +28,7 @@ import { serverLaunchSpec, writeServerFiles } from '../src/stack/clickhouse/serv
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 import { RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
 import { legsFromConfig, verifyParity, type ParityReport } from '../src/parity/verify.js';
+import { median } from './lib/run.js';
 
 const PARTITIONS = 3;
 const FIRST_PORT = 18124;
@@ -65,11 +66,6 @@ interface Opts {
 
 const MB = 1024 * 1024;
 const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -37,6 +37,7 @@ import { produceAvro, type ProduceSummary } from '../src/produce/producer.js';
 import { ISOLATED_USERS, installIsolatedUsers } from '../src/stack/clickhouse/isolated-users.js';
 import { extraUsersDir } from '../src/stack/services/clickhouse.js';
 import { EmbeddedStack, SERVICES } from '../src/stack/stack.js';
+import { median } from './lib/run.js';
 
 const PARTITIONS = 3;
 
@@ -88,11 +89,6 @@ interface Opts {
 type Leg = 'connector' | 'kafka_engine';
 const LEGS: Leg[] = ['connector', 'kafka_engine'];
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** CPU seconds (user + system) of a process so far (Linux, USER_HZ 100). */

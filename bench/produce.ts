@@ -10,7 +10,6 @@
  *
  * Exits 1 when the median ratio is below the 0.5 target (issue 4), 0 when it is met.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
@@ -18,10 +17,11 @@ import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
 import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
 import { loadConfig } from '../src/config.js';
-import { projectRoot, stackPaths } from '../src/paths.js';
+import { stackPaths } from '../src/paths.js';
 import { EventGenerator, readSchema } from '../src/produce/events.js';
 import type { ProduceSummary } from '../src/produce/producer.js';
 import { javaBin } from '../src/stack/jvm.js';
+import { median, sh, spawnCollect } from './lib/run.js';
 
 const TARGET = 0.5;
 
@@ -63,11 +63,6 @@ function parseProducerPerformance(stdout: string): JavaResult {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** Average Confluent-framed Avro value size of the generator's events (magic byte + schema id + Avro body). */
 function averageMessageSize(sample = 20_000): { value: number; key: number } {
@@ -83,11 +78,6 @@ function averageMessageSize(sample = 20_000): { value: number; key: number } {
   return { value: value / sample, key: key / sample };
 }
 
-/** stdout and stderr of a short command (`java -version` prints to stderr). */
-function sh(cmd: string, args: string[]): string {
-  const out = spawnSync(cmd, args, { encoding: 'utf8' });
-  return out.error ? out.error.message : `${out.stdout}${out.stderr}`.trim();
-}
 
 function machine() {
   const java = sh(javaBin(), ['-version']);
@@ -102,38 +92,6 @@ function machine() {
   };
 }
 
-/**
- * Runs a command to completion and returns its stdout and the CPU seconds (user +
- * system, all threads) it used, as bash's `times` reports for its children.
- */
-function spawnCollect(cmd: string, args: string[], label: string): Promise<{ stdout: string; cpuSec?: number }> {
-  return new Promise((resolve, reject) => {
-    const script = '"$@"; rc=$?; times >&2; exit $rc';
-    // Its own process group, so an interrupt reaches the command under bash too.
-    const child = spawn('bash', ['-c', script, 'bench', cmd, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const stop = () => {
-      try {
-        process.kill(-child.pid!, 'SIGINT');
-      } catch {
-        child.kill('SIGINT');
-      }
-    };
-    process.once('SIGINT', stop);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      process.off('SIGINT', stop);
-      if (code !== 0) return reject(new Error(`${label} exited ${code}:\n${(err || out).slice(-3000)}`));
-      // `times`: the shell's own user/system times, then its children's: "0m4.240s 0m0.490s".
-      const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(err.trimEnd());
-      const cpuSec = m ? Number((Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])).toFixed(2)) : undefined;
-      resolve({ stdout: out, cpuSec });
-    });
-  });
-}
 
 function javaArgs(topic: string, count: number, recordSize: number, brokers: string[]): string[] {
   const paths = stackPaths();

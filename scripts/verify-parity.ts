@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { command, int, printJson, run, UsageError } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
 import { checkClickHouse } from '../src/clickhouse/query.js';
 import { loadConfig } from '../src/config.js';
 import { renderReport } from '../src/parity/report.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
+import { Registry } from '../src/produce/registry.js';
 import { RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
 import { connectorDeployed, legsFromConfig, verifyParity } from '../src/parity/verify.js';
 
@@ -19,8 +21,16 @@ const program = command('verify:parity', 'Prove, per partition and offset, what 
   .option('--kafka-table <name>', 'the Kafka-engine leg table (default from config)')
   .option('--errors-table <name>', 'the Kafka engine errors table (default from config)')
   .option('--dlq-topic <name>', "the connector's dead-letter topic (default from config)")
+  .addOption(new Option('--content <witness>', 'legs: compare the legs with each other; topic: also read the offsets from Kafka, decode them through the registry and compare each leg with them (works with one leg absent)').choices(['legs', 'topic']).default('legs'))
+  .option('--sample <percent>', 'with --content topic: compare a deterministic sample of the offsets (by a hash of partition and offset), e.g. 1 for 1%', samplePercent, 100)
   .option('--diff-limit <n>', 'content differences to show', int('--diff-limit', 0), 20)
   .option('--json', 'print the full report as JSON');
+
+function samplePercent(value: string): number {
+  const p = Number(value.replace(/%$/, ''));
+  if (!(p > 0 && p <= 100)) throw new InvalidArgumentError(`--sample is a percentage in (0, 100], got ${JSON.stringify(value)}`);
+  return p;
+}
 
 function readRun(file: string): RunSummary {
   let text: string;
@@ -44,7 +54,9 @@ await run(program, async () => {
   const o = program.opts<{
     topic?: string; run?: string; wait?: boolean; timeout: number; require: 'both' | 'any'; connectorTable?: string;
     kafkaTable?: string; errorsTable?: string; dlqTopic?: string; diffLimit: number; json?: boolean;
+    content: 'legs' | 'topic'; sample: number;
   }>();
+  if (o.sample !== 100 && o.content !== 'topic') throw new UsageError('--sample applies to --content topic only; add --content topic');
   const config = loadConfig();
   const runSummary = o.run ? readRun(o.run) : undefined;
   const topic = o.topic ?? runSummary?.topic ?? config.topic;
@@ -55,6 +67,10 @@ await run(program, async () => {
   const kafka = kafkaClient(config.kafka.brokers);
   await checkClickHouse(ch, config.clickhouse.url);
   const admin = await connectAdmin(kafka, config.kafka.brokers);
+  const registry = o.content === 'topic' ? new Registry(config.registry.url) : undefined;
+  await registry?.ping();
+  // The topic's records go into a temporary table, which lives in one session.
+  const session = registry ? clickhouseClient(config, 'reader', { session_id: `kit-parity-${randomUUID()}` }) : undefined;
   try {
     const report = await verifyParity(ch, kafka, admin, {
       topic,
@@ -64,6 +80,7 @@ await run(program, async () => {
       timeoutMs: o.timeout * 1000,
       require: o.require,
       diffLimit: o.diffLimit,
+      witness: session && registry ? { session, kafka, registry, samplePercent: o.sample } : undefined,
       notDeployed: (await connectorDeployed(config)) === false ? ['connector'] : [],
       onProgress: o.json ? undefined : (line) => process.stderr.write(`[parity] ${line}\n`),
     });
@@ -73,5 +90,6 @@ await run(program, async () => {
   } finally {
     await admin.disconnect();
     await ch.close();
+    await session?.close();
   }
 });

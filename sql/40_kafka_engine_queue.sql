@@ -4,7 +4,8 @@
 -- consumer. kafka_flush_interval_ms = 1000: a block is written at least every second, so
 -- rows land 0.6 s (p50) / 1.1 s (p99) after their Kafka timestamp at 5,000 events/s
 -- (npm run bench:pipeline, BENCHMARKS.md); the server's default, stream_flush_interval_ms
--- = 7500, would hold them up to 7.5 s.
+-- = 7500, would hold them up to 7.5 s. kafka_num_consumers = 1: two or three consumers, each
+-- with its own thread, landed no faster on two cores (the leg is bound by CPU; BENCHMARKS.md).
 CREATE TABLE IF NOT EXISTS {{database}}.events_kafka_queue
 (
     id          String,

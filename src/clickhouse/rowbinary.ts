@@ -58,6 +58,16 @@ export class RowBinaryWriter {
     if (s !== null) this.string(s);
   }
 
+  /** Bytes written since the last take(). */
+  get size(): number {
+    return this.pos;
+  }
+
+  uint8(n: number): void {
+    this.room(1);
+    this.buf[this.pos++] = n;
+  }
+
   int32(n: number): void {
     this.room(4);
     this.pos = this.buf.writeInt32LE(n, this.pos);
@@ -68,9 +78,18 @@ export class RowBinaryWriter {
     this.pos = this.buf.writeBigInt64LE(n, this.pos);
   }
 
+  /** Int64 from a safe integer (no BigInt per value): the low 32 bits, then the high 32, two's complement. */
+  int64Number(n: number): void {
+    this.room(8);
+    const hi = Math.floor(n / 2 ** 32);
+    this.buf.writeUInt32LE(n - hi * 2 ** 32, this.pos);
+    this.buf.writeInt32LE(hi, this.pos + 4);
+    this.pos += 8;
+  }
+
   /** DateTime64(3): milliseconds since the epoch. */
   dateTime64ms(ms: number): void {
-    this.int64(BigInt(ms));
+    this.int64Number(ms);
   }
 
   eventRow(r: EventRow): void {

@@ -1,6 +1,7 @@
 /** verify:parity's report for people: one table per leg, then the verdict. */
 import { table } from '../cli.js';
 import type { ParityReport } from './verify.js';
+import type { WitnessReport } from './witness/witness.js';
 
 export function renderReport(report: ParityReport, rangesShown = 5): string {
   const out: string[] = [];
@@ -44,6 +45,34 @@ export function renderReport(report: ParityReport, rangesShown = 5): string {
   } else {
     out.push(`content: not compared (${report.content.reason})`);
   }
+  if (report.witness) out.push(...renderWitness(report.witness));
   out.push(report.exact ? 'PARITY EXACT' : `PARITY DIFFERS: ${report.reasons.join('; ')}`);
   return out.join('\n');
+}
+
+/** The three-way table: per partition, the topic's events and how each leg compares with them. */
+export function renderWitness(w: WitnessReport, examplesShown = 10): string[] {
+  const out = ['', `topic witness: ${w.sample.note}`];
+  const legNames = w.legs.map((l) => l.leg);
+  const cell = (p: WitnessReport['partitions'][number], leg: string) => {
+    if (!w.legs.find((l) => l.leg === leg)?.present) return 'absent';
+    const l = p.legs.find((x) => x.leg === leg);
+    if (!l) return '-';
+    if (l.equal) return `equal (${l.rows} rows)`;
+    const cols = Object.entries(l.columns).filter(([, c]) => c > 0).map(([c, k]) => `${c} ${k}`);
+    if (l.notEvents > 0) cols.push(`${l.notEvents} where the topic holds no event`);
+    return `${l.differing} differ: ${cols.join(', ')}`;
+  };
+  out.push(
+    table(
+      ['partition', 'topic events', 'not events', ...legNames],
+      w.partitions.map((p) => [p.partition, p.events, p.undecodable, ...legNames.map((leg) => cell(p, leg))]),
+    ),
+  );
+  for (const e of w.examples.slice(0, examplesShown)) {
+    out.push(`  ${e.leg} p${e.partition}@${e.offset} [${e.columns.join(', ')}]: topic ${e.topicHasEvent ? JSON.stringify(e.topic) : '(no event)'} != leg ${JSON.stringify(e.row)}`);
+  }
+  const wrong = w.legs.filter((l) => l.present && l.differing > 0);
+  out.push(wrong.length === 0 ? 'topic witness: every present leg holds the topic\'s events' : `topic witness: ${wrong.map((l) => `${l.leg} differs at ${l.differing} offsets`).join('; ')}`);
+  return out;
 }

@@ -20,6 +20,7 @@ import {
   statsQuery,
   type OffsetRange,
 } from './queries.js';
+import { topicWitness, type WitnessOptions, type WitnessReport } from './witness/witness.js';
 import { committedOffsets, expectedRanges, readDeadLetters, topicTruth, type DeadLetter, type PartitionTruth, type RunSummary } from './truth.js';
 
 export interface LegSpec {
@@ -41,6 +42,8 @@ export interface VerifyOptions {
   timeoutMs: number;
   require: 'both' | 'any';
   diffLimit: number;
+  /** `--content topic`: compare each leg with the topic's own records too. */
+  witness?: Omit<WitnessOptions, 'diffLimit' | 'timeoutMs' | 'onProgress'>;
   /** Legs known not to be deployed (e.g. Connect has no such connector): reported absent, not waited for. */
   notDeployed?: string[];
   onProgress?: (line: string) => void;
@@ -105,6 +108,8 @@ export interface ParityReport {
   settleNote?: string;
   legs: LegReport[];
   content: ContentReport;
+  /** The topic as the third witness (`--content topic`). */
+  witness?: WitnessReport;
   exact: boolean;
   exitCode: 0 | 1;
   reasons: string[];
@@ -398,6 +403,14 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
     legs.length === 2
       ? await compareContent(ch, legs[0]!, legs[1]!, opts.topic, ranges, opts.diffLimit)
       : { compared: false, reason: 'one leg configured', partitions: [], differing: 0, examples: [] };
+  const witness = opts.witness
+    ? await topicWitness(
+        opts.topic,
+        ranges,
+        legs.map((l) => ({ leg: l.leg, table: l.table, present: l.present })),
+        { ...opts.witness, diffLimit: opts.diffLimit, timeoutMs: opts.timeoutMs, onProgress: opts.onProgress },
+      )
+    : undefined;
 
   const reasons: string[] = [];
   const present = legs.filter((l) => l.present);
@@ -412,6 +425,11 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
   }
   if (present.length === 0) reasons.push('no leg is present');
   if (content.compared && content.differing > 0) reasons.push(`content differs between the legs at ${content.differing} offsets`);
+  for (const w of witness?.legs ?? []) {
+    if (w.differing === 0) continue;
+    const columns = Object.entries(w.columns).filter(([, c]) => c > 0).map(([c, k]) => `${c} ${k}`);
+    reasons.push(`${w.leg}: differs from the topic at ${w.differing} offsets${columns.length ? ` (${columns.join(', ')})` : ''}`);
+  }
   const exact = reasons.length === 0;
   return {
     topic: opts.topic,
@@ -422,6 +440,7 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
     settleNote,
     legs,
     content,
+    witness,
     exact,
     exitCode: exact ? 0 : 1,
     reasons,

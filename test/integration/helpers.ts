@@ -81,3 +81,20 @@ export async function setUpKit(config: KitConfig): Promise<ClickHouseClient> {
   await applySql(ch, loadSqlFiles(templateValues(config)));
   return ch;
 }
+
+/** A statement that waits for its mutation (ALTER ... UPDATE/DELETE) to finish. */
+export async function mutate(ch: ClickHouseClient, query: string): Promise<void> {
+  await ch.command({ query, clickhouse_settings: { mutations_sync: '2' } });
+}
+
+/**
+ * Parity fault tests' reference: `<db>.pristine` holds what the Kafka engine landed; this
+ * puts both legs (the connector leg as a copy) back to it.
+ */
+export async function restoreLegsFromPristine(ch: ClickHouseClient, db: string): Promise<void> {
+  await mutate(ch, `CREATE TABLE IF NOT EXISTS ${db}.events_connect AS ${db}.pristine`);
+  for (const table of ['events_connect', 'events_kafka']) {
+    await mutate(ch, `TRUNCATE TABLE ${db}.${table}`);
+    await mutate(ch, `INSERT INTO ${db}.${table} SELECT * FROM ${db}.pristine`);
+  }
+}

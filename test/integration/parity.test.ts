@@ -17,7 +17,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { projectRoot } from '../../src/paths.js';
-import { cliEnv, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { cliEnv, isolatedConfig, mutate, produceOptions, restoreLegsFromPristine, setUpKit } from './helpers.js';
 import { tempDir } from '../temp-dir.js';
 
 const config = isolatedConfig('parity');
@@ -49,18 +49,8 @@ function parity(...args: string[]): { code: number; report: ParityReport; stderr
 const leg = (r: ParityReport, name: string) => r.legs.find((l) => l.leg === name)!;
 const part = (r: ParityReport, name: string, p: number) => leg(r, name).partitions.find((x) => x.partition === p)!;
 
-async function exec(query: string) {
-  await ch.command({ query, clickhouse_settings: { mutations_sync: '2' } });
-}
-
-/** Puts both legs back to the pristine copy of what the Kafka engine landed. */
-async function restore() {
-  await exec(`CREATE TABLE IF NOT EXISTS ${db}.events_connect AS ${db}.pristine`);
-  for (const table of ['events_connect', 'events_kafka']) {
-    await exec(`TRUNCATE TABLE ${db}.${table}`);
-    await exec(`INSERT INTO ${db}.${table} SELECT * FROM ${db}.pristine`);
-  }
-}
+const exec = (query: string) => mutate(ch, query);
+const restore = () => restoreLegsFromPristine(ch, db);
 
 /** Offsets of one partition that hold events (poison offsets excluded), in order. */
 function eventOffsets(partition: number): number[] {

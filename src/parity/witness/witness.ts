@@ -1,0 +1,203 @@
+/**
+ * `verify:parity --content topic`: the topic's own records, decoded through the
+ * registry and loaded into a temporary table of the parity session, compared with
+ * each present leg. It catches what comparing the legs with each other cannot: a
+ * value both legs store wrong the same way, or one leg wrong while the other is absent.
+ */
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Kafka } from 'kafkajs';
+import { RowBinaryWriter } from '../../clickhouse/rowbinary.js';
+import { queryRows } from '../../clickhouse/query.js';
+import type { Registry } from '../../produce/registry.js';
+import { EVENT_COLUMNS, type OffsetRange } from '../queries.js';
+import { OffsetSample } from './sample.js';
+import { legChecksumQuery, legDiffExamplesQuery, legDiffSummaryQuery, TOPIC_TABLE, TOPIC_TABLE_DDL, topicChecksumQuery } from './queries.js';
+import { readRanges, type RecordSink, type TopicEvent } from './topic-reader.js';
+
+export interface WitnessOptions {
+  /** A client with its own session_id: the temporary table lives in that session. */
+  session: ClickHouseClient;
+  kafka: Kafka;
+  registry: Registry;
+  /** Percent of offsets compared, by a hash of partition and offset (100: all). */
+  samplePercent: number;
+  diffLimit: number;
+  timeoutMs: number;
+  onProgress?: (line: string) => void;
+}
+
+/** A leg to compare: its qualified table, and whether it exists with rows to compare. */
+export interface WitnessLeg {
+  leg: string;
+  table: string;
+  present: boolean;
+}
+
+export interface WitnessLegPartition {
+  leg: string;
+  /** Leg rows at sampled offsets. */
+  rows: number;
+  checksum: string;
+  /** The leg's rows equal the topic's events at every offset both hold (rows missing from the leg are parity's offset accounting). */
+  equal: boolean;
+  differing: number;
+  /** Leg rows at offsets where the topic holds no event (poison). */
+  notEvents: number;
+  /** Per column: rows where it differs. */
+  columns: Record<string, number>;
+}
+
+export interface WitnessPartition {
+  partition: number;
+  /** Sampled offsets holding an event, and those holding something else. */
+  events: number;
+  undecodable: number;
+  checksum: string;
+  legs: WitnessLegPartition[];
+}
+
+export interface WitnessReport {
+  compared: boolean;
+  reason?: string;
+  sample: { percent: number; sampled: number; read: number; note: string };
+  partitions: WitnessPartition[];
+  legs: { leg: string; present: boolean; differing: number; columns: Record<string, number> }[];
+  examples: { leg: string; partition: number; offset: string; columns: string[]; topic: unknown; row: unknown; topicHasEvent: boolean }[];
+  undecodable: { partition: number; offset: string; reason: string }[];
+  /** Reading, decoding and loading the topic's records; comparing the legs with them. */
+  phasesMs: { read: number; compare: number };
+  elapsedMs: number;
+}
+
+const n = (v: string | number | undefined) => Number(v ?? 0);
+/** Bytes of RowBinary sent per insert into the temporary table. */
+const FLUSH_BYTES = 8 << 20;
+const UNDECODABLE_LISTED = 100;
+
+/** Loads records into the temporary table as RowBinary, in inserts of FLUSH_BYTES. */
+class TopicTableLoader implements RecordSink {
+  private readonly w = new RowBinaryWriter(FLUSH_BYTES + (1 << 16));
+  rows = 0;
+  readonly undecodable: WitnessReport['undecodable'] = [];
+
+  constructor(private readonly session: ClickHouseClient) {}
+
+  record(partition: number, offset: number, event: TopicEvent | string): void {
+    const e = typeof event === 'string' ? undefined : event;
+    this.w.int32(partition);
+    this.w.int64Number(offset);
+    this.w.uint8(e ? 1 : 0);
+    this.w.string(e?.id ?? '');
+    this.w.string(e?.user_id ?? '');
+    this.w.string(e?.action ?? '');
+    this.w.dateTime64ms(e?.event_time ?? 0);
+    this.w.int32(e?.version ?? 0);
+    this.w.nullableString(e ? e.referrer : null);
+    this.rows++;
+    if (!e && this.undecodable.length < UNDECODABLE_LISTED) this.undecodable.push({ partition, offset: String(offset), reason: event as string });
+  }
+
+  async batchDone(): Promise<void> {
+    if (this.w.size >= FLUSH_BYTES) await this.send();
+  }
+
+  /** One insert in flight while the next chunk is read: waits for the previous one, then starts this one. */
+  private inFlight: Promise<void> = Promise.resolve();
+
+  private async send(): Promise<void> {
+    const body = this.w.take();
+    await this.inFlight;
+    this.inFlight = this.insert(body);
+    // An insert that fails is reported by the next send or by flush().
+    this.inFlight.catch(() => undefined);
+  }
+
+  private async insert(body: Buffer): Promise<void> {
+    const res = await this.session.exec({ query: `INSERT INTO ${TOPIC_TABLE} FORMAT RowBinary`, values: Readable.from([body]) });
+    res.stream.resume();
+    await new Promise<void>((resolve, reject) => res.stream.once('end', resolve).once('error', reject));
+  }
+
+  /** Sends what is left and waits for every insert. */
+  async flush(): Promise<void> {
+    if (this.w.size > 0) await this.send();
+    await this.inFlight;
+  }
+}
+
+export async function topicWitness(topic: string, ranges: OffsetRange[], legs: WitnessLeg[], o: WitnessOptions): Promise<WitnessReport> {
+  const started = Date.now();
+  const sample = new OffsetSample(o.samplePercent);
+  await o.session.command({ query: `DROP TEMPORARY TABLE IF EXISTS ${TOPIC_TABLE}` });
+  await o.session.command({ query: TOPIC_TABLE_DDL });
+  const loader = new TopicTableLoader(o.session);
+  let lastProgress = 0;
+  const read = await readRanges(o.kafka, o.registry, topic, ranges, {
+    timeoutMs: o.timeoutMs,
+    sample,
+    sink: loader,
+    onProgress: (done, total) => {
+      if (Date.now() - lastProgress < 2000) return;
+      lastProgress = Date.now();
+      o.onProgress?.(`topic witness: read ${done} of ${total} records`);
+    },
+  });
+  await loader.flush();
+  const readDone = Date.now();
+  const sampleNote = sample.all
+    ? `every offset (${read} records)`
+    : `a ${o.samplePercent}% sample: ${loader.rows} of ${read} offsets, chosen by a hash of partition and offset (the same offsets on every run)`;
+
+  const topicSums = await queryRows<{ partition: number; events: string; undecodable: string; checksum: string }>(o.session, topicChecksumQuery());
+  const partitions: WitnessPartition[] = topicSums.map((t) => ({ partition: t.partition, events: n(t.events), undecodable: n(t.undecodable), checksum: t.checksum, legs: [] }));
+  const examples: WitnessReport['examples'] = [];
+  const legTotals: WitnessReport['legs'] = [];
+  for (const leg of legs) {
+    const zero = Object.fromEntries(EVENT_COLUMNS.map((c) => [c, 0])) as Record<string, number>;
+    if (!leg.present) {
+      legTotals.push({ leg: leg.leg, present: false, differing: 0, columns: zero });
+      continue;
+    }
+    const sums = await queryRows<{ partition: number; rows: string; checksum: string }>(o.session, legChecksumQuery(leg.table, topic, ranges));
+    // Row by row only where the leg's rows are not the topic's events exactly.
+    const suspect = ranges.filter((r) => {
+      const t = partitions.find((p) => p.partition === r.partition);
+      const s = sums.find((x) => x.partition === r.partition);
+      return t && s && !(n(s.rows) === t.events && s.checksum === t.checksum);
+    });
+    const diffs =
+      suspect.length === 0
+        ? []
+        : await queryRows<Record<string, string | number>>(o.session, legDiffSummaryQuery(leg.table, topic, suspect));
+    const total = { leg: leg.leg, present: true, differing: 0, columns: { ...zero } };
+    for (const p of partitions) {
+      const s = sums.find((x) => x.partition === p.partition);
+      const d = diffs.find((x) => n(x.partition) === p.partition);
+      const columns = Object.fromEntries(EVENT_COLUMNS.map((c) => [c, n(d?.[`diff_${c}`])])) as Record<string, number>;
+      const differing = n(d?.differing);
+      p.legs.push({ leg: leg.leg, rows: n(s?.rows), checksum: s?.checksum ?? '0', equal: differing === 0, differing, notEvents: n(d?.not_events), columns });
+      total.differing += differing;
+      for (const c of EVENT_COLUMNS) total.columns[c]! += columns[c]!;
+    }
+    legTotals.push(total);
+    if (total.differing > 0 && examples.length < o.diffLimit) {
+      const rows = await queryRows<{ partition: number; offset: string; decoded: number; columns: string[]; topic_row: unknown; leg_row: unknown }>(
+        o.session,
+        legDiffExamplesQuery(leg.table, topic, suspect, o.diffLimit - examples.length),
+      );
+      examples.push(...rows.map((r) => ({ leg: leg.leg, partition: r.partition, offset: r.offset, columns: r.columns, topic: r.topic_row, row: r.leg_row, topicHasEvent: n(r.decoded) === 1 })));
+    }
+  }
+  await o.session.command({ query: `DROP TEMPORARY TABLE IF EXISTS ${TOPIC_TABLE}` });
+  return {
+    compared: true,
+    sample: { percent: o.samplePercent, sampled: loader.rows, read, note: sampleNote },
+    partitions,
+    legs: legTotals,
+    examples,
+    undecodable: loader.undecodable,
+    phasesMs: { read: readDone - started, compare: Date.now() - readDone },
+    elapsedMs: Date.now() - started,
+  };
+}
