@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { command, int, printJson, run, UsageError } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
@@ -9,7 +9,10 @@ import { renderReport } from '../src/parity/report.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 import { Registry } from '../src/produce/registry.js';
 import { RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
-import { connectorDeployed, legsFromConfig, verifyParity } from '../src/parity/verify.js';
+import { renderHtml } from '../src/parity/html.js';
+import { junitReport } from '../src/parity/junit.js';
+import { checkLine, parseInterval, renderWatchSummary, watchParity } from '../src/parity/watch.js';
+import { connectorDeployed, legsFromConfig, verifyParity, type ParityReport } from '../src/parity/verify.js';
 
 const program = command('verify:parity', 'Prove, per partition and offset, what each pipeline (ClickHouse sink connector, Kafka engine) landed against the topic and against each other. Exit 0 when exact, 1 on a difference, 2 on bad input or an unreachable service.')
   .option('--topic <name>', 'topic (default: KIT_TOPIC)')
@@ -24,12 +27,33 @@ const program = command('verify:parity', 'Prove, per partition and offset, what 
   .addOption(new Option('--content <witness>', 'legs: compare the legs with each other; topic: also read the offsets from Kafka, decode them through the registry and compare each leg with them (works with one leg absent)').choices(['legs', 'topic']).default('legs'))
   .option('--sample <percent>', 'with --content topic: compare a deterministic sample of the offsets (by a hash of partition and offset), e.g. 1 for 1%', samplePercent, 100)
   .option('--diff-limit <n>', 'content differences to show', int('--diff-limit', 0), 20)
+  .option('--watch', 'check again every --interval until Ctrl-C (then a summary table), each check up to the offsets both consumer groups have committed; exit 1 when any check differed')
+  .option('--interval <duration>', 'with --watch: time between checks, e.g. 60s, 5m, 500ms', parseInterval, 60_000)
+  .option('--fail-fast', 'with --watch: stop at the first check that differs (exit 1)')
+  .option('--junit <file>', 'also write the result as JUnit XML: one test case per leg and partition')
+  .option('--html <file>', 'also write a self-contained HTML report: per leg and partition a bar of the offsets marking missing, duplicated, dead-lettered and error offsets, and the content tables')
   .option('--json', 'print the full report as JSON');
 
 function samplePercent(value: string): number {
   const p = Number(value.replace(/%$/, ''));
   if (!(p > 0 && p <= 100)) throw new InvalidArgumentError(`--sample is a percentage in (0, 100], got ${JSON.stringify(value)}`);
   return p;
+}
+
+/** The --junit and --html files of a report. */
+function writeFiles(o: { junit?: string; html?: string }, report: ParityReport): void {
+  const files: [string, string | undefined, () => string][] = [
+    ['--junit', o.junit, () => junitReport(report)],
+    ['--html', o.html, () => renderHtml(report)],
+  ];
+  for (const [flag, file, render] of files) {
+    if (!file) continue;
+    try {
+      writeFileSync(file, render());
+    } catch (e) {
+      throw new UsageError(`${flag} ${file}: ${(e as Error).message}`);
+    }
+  }
 }
 
 function readRun(file: string): RunSummary {
@@ -54,8 +78,10 @@ await run(program, async () => {
   const o = program.opts<{
     topic?: string; run?: string; wait?: boolean; timeout: number; require: 'both' | 'any'; connectorTable?: string;
     kafkaTable?: string; errorsTable?: string; dlqTopic?: string; diffLimit: number; json?: boolean;
-    content: 'legs' | 'topic'; sample: number;
+    content: 'legs' | 'topic'; sample: number; junit?: string; html?: string; watch?: boolean; interval: number; failFast?: boolean;
   }>();
+  if (o.watch && (o.wait || o.run)) throw new UsageError('--watch checks the live topic up to the committed offsets; it takes neither --wait nor --run');
+  if (!o.watch && (o.failFast || program.getOptionValueSource('interval') === 'cli')) throw new UsageError('--interval and --fail-fast apply to --watch only; add --watch');
   if (o.sample !== 100 && o.content !== 'topic') throw new UsageError('--sample applies to --content topic only; add --content topic');
   const config = loadConfig();
   const runSummary = o.run ? readRun(o.run) : undefined;
@@ -72,18 +98,39 @@ await run(program, async () => {
   // The topic's records go into a temporary table, which lives in one session.
   const session = registry ? clickhouseClient(config, 'reader', { session_id: `kit-parity-${randomUUID()}` }) : undefined;
   try {
-    const report = await verifyParity(ch, kafka, admin, {
-      topic,
-      legs,
-      run: runSummary,
-      wait: o.wait === true,
-      timeoutMs: o.timeout * 1000,
-      require: o.require,
-      diffLimit: o.diffLimit,
-      witness: session && registry ? { session, kafka, registry, samplePercent: o.sample } : undefined,
-      notDeployed: (await connectorDeployed(config)) === false ? ['connector'] : [],
-      onProgress: o.json ? undefined : (line) => process.stderr.write(`[parity] ${line}\n`),
-    });
+    const check = async () =>
+      verifyParity(ch, kafka, admin, {
+        topic,
+        legs,
+        run: runSummary,
+        wait: o.wait === true,
+        timeoutMs: o.timeout * 1000,
+        require: o.require,
+        diffLimit: o.diffLimit,
+        upTo: o.watch ? 'committed' : 'end',
+        witness: session && registry ? { session, kafka, registry, samplePercent: o.sample } : undefined,
+        notDeployed: (await connectorDeployed(config)) === false ? ['connector'] : [],
+        onProgress: o.json || o.watch ? undefined : (line) => process.stderr.write(`[parity] ${line}\n`),
+      });
+    if (o.watch) {
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      if (!o.json) process.stderr.write(`[parity] checking every ${o.interval / 1000} s up to the committed offsets; Ctrl-C for the summary\n`);
+      const { checks, exitCode } = await watchParity(check, {
+        intervalMs: o.interval,
+        failFast: o.failFast === true,
+        signal: stop.signal,
+        onCheck: (c, report) => {
+          if (report) writeFiles(o, report);
+          process.stdout.write(`${o.json ? JSON.stringify(c) : checkLine(c)}\n`);
+        },
+      });
+      if (o.json) process.stdout.write(`${JSON.stringify({ summary: { checks: checks.length, differing: checks.filter((c) => !c.exact).length, exitCode } })}\n`);
+      else console.log(renderWatchSummary(checks));
+      return exitCode;
+    }
+    const report = await check();
+    writeFiles(o, report);
     if (o.json) printJson(report);
     else console.log(renderReport(report));
     return report.exitCode;

@@ -120,12 +120,17 @@ export function gapsQuery(table: string, topic: string, ranges: OffsetRange[], a
   };
 }
 
+/** How many error-row and dead-lettered offsets a partition's report lists. */
+export const MARKED_OFFSETS = 1000;
+
 /** Distinct offsets of the accounted table per partition (error rows). */
 export function accountedCountQuery(table: string, topic: string, ranges: OffsetRange[]): BuiltQuery {
   const params: Record<string, unknown> = { topic };
   const where = rangeFilter(ranges, params);
   return {
-    query: `SELECT _partition AS partition, ${DISTINCT_OFFSETS} AS offsets FROM ${table} WHERE ${where} GROUP BY _partition ORDER BY _partition`,
+    // offsets_listed: up to MARKED_OFFSETS of them, for the HTML report's bars.
+    query: `SELECT _partition AS partition, ${DISTINCT_OFFSETS} AS offsets, arraySort(groupUniqArray(${MARKED_OFFSETS})(_offset)) AS offsets_listed
+            FROM ${table} WHERE ${where} GROUP BY _partition ORDER BY _partition`,
     params,
   };
 }

@@ -16,6 +16,7 @@ import {
   duplicateRangesQuery,
   landedAmongQuery,
   gapsQuery,
+  MARKED_OFFSETS,
   qualified,
   statsQuery,
   type OffsetRange,
@@ -42,6 +43,12 @@ export interface VerifyOptions {
   timeoutMs: number;
   require: 'both' | 'any';
   diffLimit: number;
+  /**
+   * How far each partition's range reaches without a run: `end`, the log end (default);
+   * `committed`, the lowest offset the legs' groups have committed (what must have landed,
+   * for checks of a live topic).
+   */
+  upTo?: 'end' | 'committed';
   /** `--content topic`: compare each leg with the topic's own records too. */
   witness?: Omit<WitnessOptions, 'diffLimit' | 'timeoutMs' | 'onProgress'>;
   /** Legs known not to be deployed (e.g. Connect has no such connector): reported absent, not waited for. */
@@ -60,6 +67,9 @@ export interface PartitionReport {
   errorRows: number;
   /** Offsets in the DLQ whose rows did not land. */
   deadLettered: number;
+  /** The error rows' and the dead-lettered offsets (at most MARKED_OFFSETS of each). */
+  errorOffsets: string[];
+  deadLetteredOffsets: string[];
   /** Offsets in the DLQ whose rows landed all the same (counted as landed). */
   deadLetteredLanded: number;
   missing: number;
@@ -259,7 +269,7 @@ async function verifyLeg(
   }
 
   const errorsTable = leg.errorsTable && (await tableExists(ch, leg.database, leg.errorsTable)) ? qualified(leg.database, leg.errorsTable) : undefined;
-  const errorCounts = errorsTable ? await queryRows<{ partition: number; offsets: string }>(ch, accountedCountQuery(errorsTable, opts.topic, ranges)) : [];
+  const errorCounts = errorsTable ? await queryRows<{ partition: number; offsets: string; offsets_listed: string[] }>(ch, accountedCountQuery(errorsTable, opts.topic, ranges)) : [];
   const dead = leg.dlqTopic ? ((await readDeadLetters(kafka, admin, leg.dlqTopic, opts.topic)) ?? []) : [];
   // Distinct offsets: a replay (an offset reset, a task re-delivering after a crash) dead-letters a
   // record again; where an offset has a real error and a duplicate notice, the error counts.
@@ -323,6 +333,12 @@ async function verifyLeg(
       maxOffset: s?.max_offset,
       errorRows: n(errorCounts.find((e) => e.partition === r.partition)?.offsets),
       deadLettered: accountedDead.filter((d) => d.partition === r.partition).length,
+      errorOffsets: errorCounts.find((e) => e.partition === r.partition)?.offsets_listed ?? [],
+      deadLetteredOffsets: accountedDead
+        .filter((d) => d.partition === r.partition)
+        .sort((a, b) => (a.offset < b.offset ? -1 : 1))
+        .slice(0, MARKED_OFFSETS)
+        .map((d) => d.offset.toString()),
       deadLetteredLanded: deadInRange.filter((d) => d.partition === r.partition && landedDead.has(offsetKey(d))).length,
       missing: missingRanges.reduce((sum, g) => sum + Number(BigInt(g.to) - BigInt(g.from) + 1n), 0),
       missingRanges,
@@ -377,10 +393,26 @@ async function compareContent(ch: ClickHouseClient, left: LegReport, right: LegR
   return { compared: true, partitions, differing: partitions.reduce((s, p) => s + p.differing, 0), examples };
 }
 
+/** Each range cut at the lowest offset committed by the legs' groups; a partition no group has committed to is left empty. */
+async function upToCommitted(admin: Admin, opts: VerifyOptions, ranges: OffsetRange[]): Promise<OffsetRange[]> {
+  const commits: Map<number, bigint>[] = [];
+  for (const leg of opts.legs) {
+    if (opts.notDeployed?.includes(leg.name)) continue;
+    const c = await committedOffsets(admin, leg.group, opts.topic);
+    if (c) commits.push(c);
+  }
+  return ranges.map((r) => {
+    const ends = commits.map((c) => c.get(r.partition)).filter((e): e is bigint => e !== undefined);
+    const end = ends.length === 0 ? r.from : ends.reduce((a, b) => (b < a ? b : a));
+    return { ...r, to: end - 1n < r.to ? end - 1n : r.to };
+  });
+}
+
 export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Admin, opts: VerifyOptions): Promise<ParityReport> {
   const started = Date.now();
   const truth = await topicTruth(admin, opts.topic);
-  const ranges = expectedRanges(truth, opts.run);
+  let ranges = expectedRanges(truth, opts.run);
+  if (!opts.run && opts.upTo === 'committed') ranges = await upToCommitted(admin, opts, ranges);
   for (const r of ranges) {
     if (!truth.some((t) => t.partition === r.partition)) {
       throw new Error(`the run summary names partition ${r.partition}, which ${opts.topic} does not have`);

@@ -6,12 +6,18 @@
  *
  * The connector leg is a copy of what the real Kafka engine landed (as in parity.test.ts).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { projectRoot } from '../../src/paths.js';
+import { tempDir } from '../temp-dir.js';
+import { chromiumPath, skipWithoutChromium } from './browser.js';
 import { cliEnv, isolatedConfig, mutate, produceOptions, restoreLegsFromPristine, setUpKit } from './helpers.js';
 
 const config = isolatedConfig('parity_topic');
@@ -23,7 +29,7 @@ let summary: ProduceSummary;
 function parity(...args: string[]): { code: number; report: ParityReport; stdout: string; stderr: string } {
   const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/verify-parity.ts', ...args], { cwd: projectRoot, env, encoding: 'utf8', timeout: 180_000 });
   let report = undefined as unknown as ParityReport;
-  if (args.includes('--json')) {
+  if (args.includes('--json') && !args.includes('--watch')) {
     try {
       report = JSON.parse(out.stdout) as ParityReport;
     } catch {
@@ -83,9 +89,14 @@ describe('verify:parity --content topic', () => {
     await restore();
     const offset = await offsetWhere(0, '1', 17);
     await exec(`ALTER TABLE ${db}.events_connect UPDATE action = 'tampered' WHERE _partition = 0 AND _offset = ${offset}`);
-    const r = parity('--content', 'topic', '--json');
+    const junitFile = path.join(tempDir('kit-parity-junit-'), 'parity.xml');
+    const r = parity('--content', 'topic', '--json', '--junit', junitFile);
     expect(r.code).toBe(1);
     expect(witnessLeg(r.report, 'connector')).toMatchObject({ differing: 1, columns: { action: 1, id: 0, referrer: 0 } });
+    // JUnit: the connector's partition 0 fails, naming the column; its other partitions pass.
+    const xml = readFileSync(junitFile, 'utf8');
+    expect(xml).toMatch(new RegExp(`name="${config.topic} partition 0"[^>]*>\\s*<failure message="[^"]*differs from the topic at 1 offsets \\(action 1\\)`));
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(6);
     expect(witnessLeg(r.report, 'kafka_engine').differing).toBe(0);
     expect(r.report.witness!.examples).toEqual([
       expect.objectContaining({ leg: 'connector', partition: 0, offset: String(offset), columns: ['action'], topicHasEvent: true }),
@@ -167,6 +178,74 @@ describe('verify:parity --content topic', () => {
     expect(c.report.witness!.examples.map((e) => e.offset)).toEqual([String(inSample)]);
   });
 
+  it('--watch checks on an interval, one line each, and prints a summary on Ctrl-C; --fail-fast exits at the first difference', async () => {
+    await restore();
+    await exec(`DROP TABLE ${db}.events_connect SYNC`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/verify-parity.ts', '--watch', '--interval', '1s', '--require', 'any'], { cwd: projectRoot, env });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const lines = () => out.split('\n').filter((l) => /Z {2}(EXACT|DIFFERS|ERROR)/.test(l));
+    for (const deadline = Date.now() + 120_000; lines().length < 2; ) {
+      if (Date.now() > deadline) throw new Error(`two checks not printed in 120 s:\n${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(lines().every((l) => l.includes('EXACT') && l.includes('kafka_engine 3002'))).toBe(true);
+    expect(out).toMatch(/│ checks +│ \d+ /);
+    expect(out).toMatch(/│ differing +│ 0 /);
+
+    const offset = await offsetWhere(0, '1', 7);
+    await exec(`ALTER TABLE ${db}.events_kafka DELETE WHERE _partition = 0 AND _offset = ${offset}`);
+    const failFast = parity('--watch', '--interval', '1s', '--require', 'any', '--fail-fast', '--json');
+    expect(failFast.code).toBe(1);
+    const records = failFast.stdout.trim().split('\n').map((l) => JSON.parse(l) as { exact?: boolean; reasons?: string[]; summary?: { checks: number } });
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({ exact: false, reasons: ['kafka_engine: 1 offsets missing'] });
+    expect(records[1]).toMatchObject({ summary: { checks: 1, differing: 1, exitCode: 1 } });
+  });
+
+  it.skipIf(skipWithoutChromium('the HTML report in a browser'))('--html writes one page that a real browser shows: bars marking each fault, the three-way table', async () => {
+    await restore();
+    const offsets = [await offsetWhere(0, '1', 200), await offsetWhere(0, '1', 209)];
+    await exec(`ALTER TABLE ${db}.events_connect DELETE WHERE _partition = 0 AND _offset BETWEEN ${offsets[0]} AND ${offsets[1]}`);
+    const tampered = await offsetWhere(1, '1', 3);
+    await exec(`ALTER TABLE ${db}.events_kafka UPDATE action = '<b>tampered</b>' WHERE _partition = 1 AND _offset = ${tampered}`);
+    await exec(`INSERT INTO ${db}.events_kafka SELECT * FROM ${db}.pristine WHERE _partition = 2 ORDER BY _offset LIMIT 5`);
+    const dir = path.join(projectRoot, 'test-output');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'parity-report.html');
+    const r = parity('--content', 'topic', '--html', file);
+    expect(r.code).toBe(1);
+
+    if (!chromiumPath) throw new Error('no Chromium to open the report: apt-get install chromium (or set CHROMIUM_PATH)');
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(pathToFileURL(file).href);
+      expect(await page.locator('#verdict').innerText()).toMatch(/^PARITY DIFFERS/);
+      expect(await page.locator('svg.bar').count()).toBe(6);
+      const missing = page.locator('tr[data-leg="connector"][data-partition="0"] rect.mark.missing');
+      expect(await missing.count()).toBe(1);
+      expect(await missing.locator('title').textContent()).toBe(`missing [${offsets[0]}, ${offsets[1]}]`);
+      const box = await missing.boundingBox();
+      expect(box!.width).toBeGreaterThan(0);
+      expect(await page.locator('tr[data-leg="kafka_engine"][data-partition="2"] rect.mark.duplicate').count()).toBe(1);
+      expect(await page.locator('tr[data-leg="connector"][data-partition="0"] rect.mark.dead-lettered, tr[data-leg="kafka_engine"] rect.mark.error').count()).toBeGreaterThan(0);
+      const threeWay = page.locator('table.three-way tr[data-partition="1"] td');
+      expect(await threeWay.allInnerTexts()).toEqual([expect.any(String), expect.any(String), expect.any(String), expect.stringMatching(/^equal/), '1 differ: action 1']);
+      // The tampered value is shown as text, not markup.
+      expect(await page.locator('table.examples').innerText()).toContain('<b>tampered</b>');
+      const shot = path.join(dir, 'parity-report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(statSync(shot).size).toBeGreaterThan(10_000);
+      process.stderr.write(`parity report screenshot: ${shot}\n`);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('refuses --sample out of range or without --content topic, exit 2', () => {
     const bad = parity('--content', 'topic', '--sample', '0');
     expect(bad.code).toBe(2);
@@ -174,5 +253,14 @@ describe('verify:parity --content topic', () => {
     const alone = parity('--sample', '5');
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(/--content topic/);
+    const watchWait = parity('--watch', '--wait');
+    expect(watchWait.code).toBe(2);
+    expect(watchWait.stderr).toMatch(/--watch .* neither --wait nor --run/);
+    const failFastAlone = parity('--fail-fast');
+    expect(failFastAlone.code).toBe(2);
+    expect(failFastAlone.stderr).toMatch(/add --watch/);
+    const badInterval = parity('--watch', '--interval', 'soon');
+    expect(badInterval.code).toBe(2);
+    expect(badInterval.stderr).toMatch(/--interval takes a duration/);
   });
 });

@@ -1,0 +1,22 @@
+/** Parity reports built by hand, for the unit tests of what renders them. */
+import type { LegReport, ParityReport, PartitionReport } from '../../src/parity/verify.js';
+
+export function partitionReport(p: number, over: Partial<PartitionReport> = {}): PartitionReport {
+  return {
+    partition: p, expected: 100, rows: 100, distinctOffsets: 100, duplicates: 0, minOffset: '0', maxOffset: '99', errorRows: 0, deadLettered: 0,
+    errorOffsets: [], deadLetteredOffsets: [], deadLetteredLanded: 0, missing: 0, missingRanges: [], duplicateRanges: [], belowLogStart: 0, checksum: '1', ...over,
+  };
+}
+
+export function legReport(name: string, partitions: PartitionReport[], over: Partial<LegReport> = {}): LegReport {
+  const sum = (k: 'expected' | 'missing') => partitions.reduce((s, p) => s + p[k], 0);
+  const totals = { expected: sum('expected'), landed: 0, duplicates: 0, errorRows: 0, deadLettered: 0, deadLetteredLanded: 0, missing: sum('missing'), belowLogStart: 0 };
+  return { leg: name, table: `kit.${name}`, group: 'g', present: true, lag: [], partitions, totals, accountingHolds: true, exact: true, ...over };
+}
+
+export function parityReport(legs: LegReport[], over: Partial<ParityReport> = {}): ParityReport {
+  return {
+    topic: 'user-events', source: 'topic', ranges: [], settled: true, legs,
+    content: { compared: true, partitions: [], differing: 0, examples: [] }, exact: true, exitCode: 0, reasons: [], elapsedMs: 1500, ...over,
+  };
+}
