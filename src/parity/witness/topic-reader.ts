@@ -106,6 +106,11 @@ export async function readRanges(kafka: Kafka, registry: Registry, topic: string
   // Offsets as numbers: Kafka's stay below 2^53 in practice, and a BigInt per record costs.
   const pending = new Map(live.map((r) => [r.partition, { from: Number(r.from), to: Number(r.to) }]));
   let read = 0;
+  const admin = kafka.admin();
+  await admin.connect();
+  // A subscription fetches every partition of the topic: the others are paused from the start.
+  const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+  const others = (topics[0]?.partitions ?? []).map((p) => p.partitionId).filter((p) => !pending.has(p));
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -145,6 +150,7 @@ export async function readRanges(kafka: Kafka, registry: Registry, topic: string
           },
         })
         .then(() => {
+          if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
           // Start each partition at its range, not at the log start.
           for (const r of live) consumer.seek({ topic, partition: r.partition, offset: r.from.toString() });
         })
@@ -152,9 +158,7 @@ export async function readRanges(kafka: Kafka, registry: Registry, topic: string
     });
   } finally {
     await consumer.disconnect();
-    const admin = kafka.admin();
     try {
-      await admin.connect();
       await admin.deleteGroups([groupId]);
     } catch {
       // The group only ever held a member, never offsets: nothing is lost when it stays.
