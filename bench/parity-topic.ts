@@ -57,6 +57,7 @@ function isolated(tag: string): KitConfig {
     KIT_CONNECTOR_NAME: `it-bench-${tag}`,
     CLICKHOUSE_CONNECTOR_USER: ISOLATED_USERS.connector,
     CLICKHOUSE_READER_USER: ISOLATED_USERS.reader,
+    CLICKHOUSE_PARITY_USER: ISOLATED_USERS.parity,
   });
 }
 
@@ -121,7 +122,7 @@ await run(program, async () => {
           round.javaCpuS = cpuSec;
           log(`round ${r}: ConsumerPerformance ${round.javaS.toFixed(2)} s (its own fetch + rebalance time ${round.javaReportedS?.toFixed(2)} s)`);
         } else {
-          const session = clickhouseClient(config, 'reader', { session_id: `kit-bench-${randomUUID()}` });
+          const session = clickhouseClient(config, 'parity', { session_id: `kit-bench-${randomUUID()}` });
           try {
             witness = await topicWitness(config.topic, ranges, [{ leg: 'kafka_engine', table, present: true }], {
               session, kafka, registry, samplePercent: 100, diffLimit: 5, timeoutMs: 600_000,

@@ -179,6 +179,7 @@ function isolated(tag: string, topic: string): KitConfig {
     KIT_CONNECTOR_NAME: `it-bench-${tag}`,
     CLICKHOUSE_CONNECTOR_USER: ISOLATED_USERS.connector,
     CLICKHOUSE_READER_USER: ISOLATED_USERS.reader,
+    CLICKHOUSE_PARITY_USER: ISOLATED_USERS.parity,
   });
 }
 

@@ -27,6 +27,7 @@ const program = command('verify:parity', 'Prove, per partition and offset, what 
   .addOption(new Option('--content <witness>', 'legs: compare the legs with each other; topic: also read the offsets from Kafka, decode them through the registry and compare each leg with them (works with one leg absent)').choices(['legs', 'topic']).default('legs'))
   .option('--sample <percent>', 'with --content topic: compare a deterministic sample of the offsets (by a hash of partition and offset), e.g. 1 for 1%', samplePercent, 100)
   .option('--diff-limit <n>', 'content differences to show', int('--diff-limit', 0), 20)
+  .option('--incremental', 'check only the offsets above the watermarks kept in ClickHouse (kit.parity_watermarks), after proving nothing below them was lost or duplicated since; then move the watermarks of what is exact')
   .option('--watch', 'check again every --interval until Ctrl-C (then a summary table), each check up to the offsets both consumer groups have committed; exit 1 when any check differed')
   .option('--interval <duration>', 'with --watch: time between checks, e.g. 60s, 5m, 500ms', parseInterval, 60_000)
   .option('--fail-fast', 'with --watch: stop at the first check that differs (exit 1)')
@@ -78,8 +79,9 @@ await run(program, async () => {
   const o = program.opts<{
     topic?: string; run?: string; wait?: boolean; timeout: number; require: 'both' | 'any'; connectorTable?: string;
     kafkaTable?: string; errorsTable?: string; dlqTopic?: string; diffLimit: number; json?: boolean;
-    content: 'legs' | 'topic'; sample: number; junit?: string; html?: string; watch?: boolean; interval: number; failFast?: boolean;
+    content: 'legs' | 'topic'; sample: number; junit?: string; html?: string; watch?: boolean; incremental?: boolean; interval: number; failFast?: boolean;
   }>();
+  if (o.incremental && o.run) throw new UsageError('--incremental checks the topic above its watermarks; it does not take --run');
   if (o.watch && (o.wait || o.run)) throw new UsageError('--watch checks the live topic up to the committed offsets; it takes neither --wait nor --run');
   if (!o.watch && (o.failFast || program.getOptionValueSource('interval') === 'cli')) throw new UsageError('--interval and --fail-fast apply to --watch only; add --watch');
   if (o.sample !== 100 && o.content !== 'topic') throw new UsageError('--sample applies to --content topic only; add --content topic');
@@ -89,14 +91,14 @@ await run(program, async () => {
   if (runSummary && runSummary.topic !== topic) throw new UsageError(`--run is a run of topic ${runSummary.topic}, not ${topic}`);
   const legs = legsFromConfig(config, o);
 
-  const ch = clickhouseClient(config, 'reader');
+  const ch = clickhouseClient(config, 'parity');
   const kafka = kafkaClient(config.kafka.brokers);
   await checkClickHouse(ch, config.clickhouse.url);
   const admin = await connectAdmin(kafka, config.kafka.brokers);
   const registry = o.content === 'topic' ? new Registry(config.registry.url) : undefined;
   await registry?.ping();
   // The topic's records go into a temporary table, which lives in one session.
-  const session = registry ? clickhouseClient(config, 'reader', { session_id: `kit-parity-${randomUUID()}` }) : undefined;
+  const session = registry ? clickhouseClient(config, 'parity', { session_id: `kit-parity-${randomUUID()}` }) : undefined;
   try {
     const check = async () =>
       verifyParity(ch, kafka, admin, {
@@ -108,6 +110,7 @@ await run(program, async () => {
         require: o.require,
         diffLimit: o.diffLimit,
         upTo: o.watch ? 'committed' : 'end',
+        incremental: o.incremental ? { database: config.clickhouse.database } : undefined,
         witness: session && registry ? { session, kafka, registry, samplePercent: o.sample } : undefined,
         notDeployed: (await connectorDeployed(config)) === false ? ['connector'] : [],
         onProgress: o.json || o.watch ? undefined : (line) => process.stderr.write(`[parity] ${line}\n`),

@@ -29,6 +29,8 @@ const EnvSchema = z.object({
   CLICKHOUSE_CONNECTOR_PASSWORD: z.string().optional(),
   CLICKHOUSE_READER_USER: z.string().default('kit_reader'),
   CLICKHOUSE_READER_PASSWORD: z.string().optional(),
+  CLICKHOUSE_PARITY_USER: z.string().default('kit_parity'),
+  CLICKHOUSE_PARITY_PASSWORD: z.string().optional(),
   /** How ClickHouse's Kafka engine reaches the broker and the registry (container names in Docker). */
   CLICKHOUSE_KAFKA_BROKER_LIST: z.string().default('kafka:19092'),
   CLICKHOUSE_SCHEMA_REGISTRY_URL: z.url().default('http://schema-registry:8081'),
@@ -61,6 +63,8 @@ export interface KitConfig {
     admin: Credentials;
     connector: Credentials;
     reader: Credentials;
+    /** verify:parity: reads like the reader, plus its session's temporary tables and its watermarks. */
+    parity: Credentials;
   };
   /** Addresses as ClickHouse itself sees them (its Kafka engine dials these). */
   clickhouseKafka: { brokerList: string; registryUrl: string; consumerGroup: string };
@@ -147,6 +151,7 @@ export function loadConfig(raw: Record<string, string | undefined> = resolveEnv(
         password: requirePassword(env, 'CLICKHOUSE_CONNECTOR_PASSWORD'),
       },
       reader: { user: env.CLICKHOUSE_READER_USER, password: requirePassword(env, 'CLICKHOUSE_READER_PASSWORD') },
+      parity: { user: env.CLICKHOUSE_PARITY_USER, password: requirePassword(env, 'CLICKHOUSE_PARITY_PASSWORD') },
     },
     clickhouseKafka: {
       brokerList: env.CLICKHOUSE_KAFKA_BROKER_LIST,

@@ -2,7 +2,7 @@
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import type { KitConfig } from '../config.js';
 
-export type ClickHouseRole = 'admin' | 'connector' | 'reader';
+export type ClickHouseRole = 'admin' | 'connector' | 'reader' | 'parity';
 
 export function clickhouseClient(config: KitConfig, role: ClickHouseRole = 'admin', extra: Pick<ClickHouseClientConfigOptions, 'session_id'> = {}): ClickHouseClient {
   const { user, password } = config.clickhouse[role];

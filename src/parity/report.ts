@@ -2,6 +2,7 @@
 import { table } from '../cli.js';
 import type { ParityReport } from './verify.js';
 import type { WitnessReport } from './witness/witness.js';
+import type { IncrementalReport } from './incremental/incremental.js';
 
 export function renderReport(report: ParityReport, rangesShown = 5): string {
   const out: string[] = [];
@@ -46,6 +47,7 @@ export function renderReport(report: ParityReport, rangesShown = 5): string {
     out.push(`content: not compared (${report.content.reason})`);
   }
   if (report.witness) out.push(...renderWitness(report.witness));
+  if (report.incremental) out.push(...renderIncremental(report));
   out.push(report.exact ? 'PARITY EXACT' : `PARITY DIFFERS: ${report.reasons.join('; ')}`);
   return out.join('\n');
 }
@@ -74,5 +76,30 @@ export function renderWitness(w: WitnessReport, examplesShown = 10): string[] {
   }
   const wrong = w.legs.filter((l) => l.present && l.differing > 0);
   out.push(wrong.length === 0 ? 'topic witness: every present leg holds the topic\'s events' : `topic witness: ${wrong.map((l) => `${l.leg} differs at ${l.differing} offsets`).join('; ')}`);
+  return out;
+}
+
+/** Per leg and partition: the proof below the old watermark, the range checked, where the watermark is now. */
+export function renderIncremental(report: ParityReport): string[] {
+  const inc = report.incremental as IncrementalReport;
+  const out = ['', 'incremental: only the offsets above the watermarks were checked'];
+  for (const r of inc.resets) out.push(`  reset ${r.leg} p${r.partition}: ${r.reason}`);
+  out.push(
+    table(
+      ['leg', 'partition', 'below the watermark (rows now / proven)', 'checked', 'watermark', 'status'],
+      inc.watermarks.map((w) => {
+        const below = inc.belowWatermark.find((b) => b.leg === w.leg && b.partition === w.partition);
+        const range = report.ranges.find((r) => r.partition === w.partition);
+        return [
+          w.leg,
+          w.partition,
+          below ? `${below.rows} / ${below.expectedRows} ${below.ok ? 'ok' : 'CHANGED'}` : '-',
+          range && BigInt(range.to) >= BigInt(range.from) ? `[${range.from}, ${range.to}]` : 'nothing new',
+          `${w.previous ?? '-'} -> ${w.watermark ?? '-'}`,
+          w.status + (w.note ? ` (${w.note})` : ''),
+        ];
+      }),
+    ),
+  );
   return out;
 }

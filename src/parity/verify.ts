@@ -21,6 +21,7 @@ import {
   statsQuery,
   type OffsetRange,
 } from './queries.js';
+import { Incremental, partitionVerdicts, type IncrementalReport } from './incremental/incremental.js';
 import { topicWitness, type WitnessOptions, type WitnessReport } from './witness/witness.js';
 import { committedOffsets, expectedRanges, readDeadLetters, topicTruth, type DeadLetter, type PartitionTruth, type RunSummary } from './truth.js';
 
@@ -49,6 +50,8 @@ export interface VerifyOptions {
    * for checks of a live topic).
    */
   upTo?: 'end' | 'committed';
+  /** `--incremental`: check only above the watermarks kept in this database, and move them. */
+  incremental?: { database: string };
   /** `--content topic`: compare each leg with the topic's own records too. */
   witness?: Omit<WitnessOptions, 'diffLimit' | 'timeoutMs' | 'onProgress'>;
   /** Legs known not to be deployed (e.g. Connect has no such connector): reported absent, not waited for. */
@@ -120,6 +123,8 @@ export interface ParityReport {
   content: ContentReport;
   /** The topic as the third witness (`--content topic`). */
   witness?: WitnessReport;
+  /** `--incremental`: the watermarks, what held below them, what moved. */
+  incremental?: IncrementalReport;
   exact: boolean;
   exitCode: 0 | 1;
   reasons: string[];
@@ -419,15 +424,17 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
     }
   }
 
+  const present: LegSpec[] = [];
+  for (const leg of opts.legs) {
+    if (!opts.notDeployed?.includes(leg.name) && (await tableExists(ch, leg.database, leg.table))) present.push(leg);
+  }
+  const incLegs = present.map((l) => ({ leg: l.name, table: qualified(l.database, l.table) }));
+  const incremental = opts.incremental ? new Incremental(ch, opts.incremental.database, opts.topic) : undefined;
+  if (incremental) ranges = await incremental.plan(truth, ranges, incLegs);
+
   let settled = true;
   let settleNote: string | undefined;
-  if (opts.wait) {
-    const present: LegSpec[] = [];
-    for (const leg of opts.legs) {
-      if (!opts.notDeployed?.includes(leg.name) && (await tableExists(ch, leg.database, leg.table))) present.push(leg);
-    }
-    ({ settled, note: settleNote } = await settle(admin, kafka, ch, opts, present, ranges));
-  }
+  if (opts.wait) ({ settled, note: settleNote } = await settle(admin, kafka, ch, opts, present, ranges));
 
   const legs: LegReport[] = [];
   for (const leg of opts.legs) legs.push(await verifyLeg(ch, admin, kafka, leg, opts, truth, ranges));
@@ -444,8 +451,16 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
       )
     : undefined;
 
-  const reasons: string[] = [];
-  const present = legs.filter((l) => l.present);
+  const incrementalReport = incremental
+    ? await incremental.advance(
+        incLegs.filter((l) => legs.some((r) => r.leg === l.leg && r.present)),
+        ranges,
+        partitionVerdicts(legs, content, witness, settled),
+      )
+    : undefined;
+
+  const reasons: string[] = [...(incremental?.reasons() ?? [])];
+  const presentLegs = legs.filter((l) => l.present);
   for (const l of legs) {
     if (!l.present) {
       if (opts.require === 'both') reasons.push(`${l.leg}: absent (${l.absentReason})`);
@@ -455,7 +470,7 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
     if (l.totals.duplicates > 0) reasons.push(`${l.leg}: ${l.totals.duplicates} duplicate rows`);
     if (!l.accountingHolds) reasons.push(`${l.leg}: produced != landed + dead-lettered + error rows + missing`);
   }
-  if (present.length === 0) reasons.push('no leg is present');
+  if (presentLegs.length === 0) reasons.push('no leg is present');
   if (content.compared && content.differing > 0) reasons.push(`content differs between the legs at ${content.differing} offsets`);
   for (const w of witness?.legs ?? []) {
     if (w.differing === 0) continue;
@@ -473,6 +488,7 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
     legs,
     content,
     witness,
+    incremental: incrementalReport,
     exact,
     exitCode: exact ? 0 : 1,
     reasons,

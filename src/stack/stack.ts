@@ -65,7 +65,7 @@ export function embeddedEndpoints(): Record<string, string> {
   };
 }
 
-const PASSWORD_KEYS = ['CLICKHOUSE_ADMIN_PASSWORD', 'CLICKHOUSE_CONNECTOR_PASSWORD', 'CLICKHOUSE_READER_PASSWORD'];
+const PASSWORD_KEYS = ['CLICKHOUSE_ADMIN_PASSWORD', 'CLICKHOUSE_CONNECTOR_PASSWORD', 'CLICKHOUSE_READER_PASSWORD', 'CLICKHOUSE_PARITY_PASSWORD'];
 
 /** A first start on a fresh clone writes `.env` with generated passwords (never committed). */
 export function ensureDotEnv(log: (line: string) => void, root = projectRoot): void {

@@ -191,12 +191,14 @@ describe.skipIf(!docker.ok)('Docker reference stack, end to end (real ClickHouse
     CLICKHOUSE_ADMIN_PASSWORD: secret(),
     CLICKHOUSE_CONNECTOR_PASSWORD: secret(),
     CLICKHOUSE_READER_PASSWORD: secret(),
+    CLICKHOUSE_PARITY_PASSWORD: secret(),
   };
   const kitEnv: Record<string, string> = {
     ...passwords,
     CLICKHOUSE_ADMIN_USER: 'kit_admin',
     CLICKHOUSE_CONNECTOR_USER: 'kit_connector',
     CLICKHOUSE_READER_USER: 'kit_reader',
+    CLICKHOUSE_PARITY_USER: 'kit_parity',
     CLICKHOUSE_DATABASE: 'kit',
     KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9092',
     SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081',

@@ -48,7 +48,7 @@ const cases: { name: string; script: string; args: string[]; env?: Record<string
   { name: 'produce:avro with an unknown compression', script: 'produce-avro', args: ['--count', '1', '--compression', 'brotli'], message: /--compression/ },
   { name: 'verify:parity with a malformed --run file', script: 'verify-parity', args: ['--run', 'MALFORMED_JSON'], message: /is not JSON/ },
   { name: 'verify:parity with a --run file of another shape', script: 'verify-parity', args: ['--run', 'WRONG_SHAPE'], message: /not a produce:avro summary/ },
-  { name: 'verify:parity with a wrong reader password', script: 'verify-parity', args: [], env: { CLICKHOUSE_READER_PASSWORD: 'wrong' }, message: /Authentication failed|unreachable/ },
+  { name: 'verify:parity with a wrong password for its user', script: 'verify-parity', args: [], env: { CLICKHOUSE_PARITY_PASSWORD: 'wrong' }, message: /Authentication failed|unreachable/ },
   { name: 'verify:parity with Kafka unreachable', script: 'verify-parity', args: [], env: { KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1' }, message: /Kafka broker at 127\.0\.0\.1:1 is unreachable/ },
   { name: 'verify:parity with a bad timeout', script: 'verify-parity', args: ['--wait', '--timeout', 'soon'], message: /--timeout must be an integer/ },
   { name: 'demo with --count 0', script: 'demo', args: ['--count', '0'], message: /--count must be an integer >= 1/ },

@@ -23,6 +23,7 @@ export function isolatedConfig(prefix: string): KitConfig {
     KIT_CONNECTOR_NAME: `it-it_${tag}`,
     CLICKHOUSE_CONNECTOR_USER: ISOLATED_USERS.connector,
     CLICKHOUSE_READER_USER: ISOLATED_USERS.reader,
+    CLICKHOUSE_PARITY_USER: ISOLATED_USERS.parity,
   });
 }
 
@@ -36,6 +37,7 @@ export function cliEnv(config: KitConfig, extra: Record<string, string> = {}): N
     KIT_CONNECTOR_NAME: config.connector.name,
     CLICKHOUSE_CONNECTOR_USER: config.clickhouse.connector.user,
     CLICKHOUSE_READER_USER: config.clickhouse.reader.user,
+    CLICKHOUSE_PARITY_USER: config.clickhouse.parity.user,
     ...extra,
   };
 }

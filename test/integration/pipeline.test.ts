@@ -46,6 +46,7 @@ describe('Kafka-engine pipeline on the embedded stack', () => {
       { name: 'events_kafka_mv', engine: 'MaterializedView' },
       { name: 'events_kafka_queue', engine: 'Kafka' },
       { name: 'events_kafka_queue_mv', engine: 'MaterializedView' },
+      { name: 'parity_watermarks', engine: 'ReplacingMergeTree' },
     ]);
   });
 

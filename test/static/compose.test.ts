@@ -204,7 +204,7 @@ function xmlUser(name: string): { file: string; el: XmlElement } {
 const grantsOf = (user: XmlElement): string[] =>
   (child(user, 'grants')?.children ?? []).map((q) => q.text.trim().replace(/\s+/g, ' '));
 
-const PASSWORD_VARS = ['CLICKHOUSE_ADMIN_PASSWORD', 'CLICKHOUSE_CONNECTOR_PASSWORD', 'CLICKHOUSE_READER_PASSWORD'];
+const PASSWORD_VARS = ['CLICKHOUSE_ADMIN_PASSWORD', 'CLICKHOUSE_CONNECTOR_PASSWORD', 'CLICKHOUSE_READER_PASSWORD', 'CLICKHOUSE_PARITY_PASSWORD'];
 const KIT_ENV_VARS = [
   'CLICKHOUSE_ADMIN_USER',
   'CLICKHOUSE_ADMIN_PASSWORD',
@@ -212,6 +212,8 @@ const KIT_ENV_VARS = [
   'CLICKHOUSE_CONNECTOR_PASSWORD',
   'CLICKHOUSE_READER_USER',
   'CLICKHOUSE_READER_PASSWORD',
+  'CLICKHOUSE_PARITY_USER',
+  'CLICKHOUSE_PARITY_PASSWORD',
   'CLICKHOUSE_DATABASE',
   'KAFKA_BOOTSTRAP_SERVERS',
   'SCHEMA_REGISTRY_URL',
@@ -548,7 +550,7 @@ describe('ClickHouse XML', () => {
         }
       }
     }
-    expect(passwords).toBe(3);
+    expect(passwords).toBe(4);
     const fromEnv = new Set(usersXml.flatMap(({ root: r }) => all(r, 'password').map((p) => p.attrs.from_env)));
     expect([...fromEnv].sort()).toEqual([...PASSWORD_VARS].sort());
     // ...and compose hands exactly those variables to the clickhouse container.
@@ -613,6 +615,21 @@ describe('ClickHouse XML', () => {
     for (const g of grants) {
       expect(g).toMatch(/^GRANT (SELECT|SHOW( DATABASES| TABLES| COLUMNS)?)(, (SELECT|SHOW( DATABASES| TABLES| COLUMNS)?))* ON (kit\.\*|kit\.\w+|system\.\w+)$/);
     }
+  });
+
+  it("limits verify:parity's user to reading, its session's temporary tables and its watermarks table", () => {
+    const { el } = xmlUser('kit_parity');
+    expect(child(el, 'access_management')).toBeUndefined();
+    expect(child(el, 'password')?.attrs.from_env).toBe('CLICKHOUSE_PARITY_PASSWORD');
+    const grants = grantsOf(el);
+    expect(grants).toContain('GRANT SELECT ON kit.*');
+    expect(grants).toContain('GRANT CREATE TEMPORARY TABLE ON *.*');
+    expect(grants).toContain('GRANT INSERT ON kit.parity_watermarks');
+    for (const g of grants) {
+      expect(g).toMatch(/^GRANT ((SELECT|SHOW( DATABASES| TABLES| COLUMNS)?)(, (SELECT|SHOW( DATABASES| TABLES| COLUMNS)?))* ON (kit\.\*|system\.\w+)|CREATE TEMPORARY TABLE ON \*\.\*|INSERT ON kit\.parity_watermarks)$/);
+    }
+    // The watermarks table is the kit's own DDL, created by the admin.
+    expect(read('sql/05_parity_watermarks.sql')).toMatch(/CREATE TABLE IF NOT EXISTS \{\{database\}\}\.parity_watermarks/);
   });
 
   it('lets the reader select exactly the system tables health and verify:parity read', () => {

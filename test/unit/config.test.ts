@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, resolveEnv } from '../../src/config.js';
 import { ensureDotEnv } from '../../src/stack/stack.js';
 import { tempDir } from '../temp-dir.js';
 
-const passwords = { CLICKHOUSE_ADMIN_PASSWORD: 'a', CLICKHOUSE_CONNECTOR_PASSWORD: 'c', CLICKHOUSE_READER_PASSWORD: 'r' };
+const passwords = { CLICKHOUSE_ADMIN_PASSWORD: 'a', CLICKHOUSE_CONNECTOR_PASSWORD: 'c', CLICKHOUSE_READER_PASSWORD: 'r', CLICKHOUSE_PARITY_PASSWORD: 'p' };
 
 describe('config', () => {
   it('defaults to the Docker stack host ports', () => {
@@ -46,7 +46,7 @@ describe('config', () => {
     }
     const dir = tempDir('kit-config-');
     const dotenv = path.join(dir, '.env');
-    writeFileSync(dotenv, 'CLICKHOUSE_ADMIN_PASSWORD=s3cr$t\nCLICKHOUSE_CONNECTOR_PASSWORD=c\nCLICKHOUSE_READER_PASSWORD=r\n');
+    writeFileSync(dotenv, 'CLICKHOUSE_ADMIN_PASSWORD=s3cr$t\nCLICKHOUSE_CONNECTOR_PASSWORD=c\nCLICKHOUSE_READER_PASSWORD=r\nCLICKHOUSE_PARITY_PASSWORD=p\n');
     expect(() => loadConfig(resolveEnv({}, [dotenv]))).toThrow(
       /^CLICKHOUSE_ADMIN_PASSWORD contains "\$", which Docker Compose would read as a variable reference in \.env .* Choose a password without "\$"/,
     );
@@ -61,7 +61,7 @@ describe('config', () => {
         const dotenv = path.join(dir, '.env');
         const written = parseEnv(readFileSync(dotenv, 'utf8'));
         const config = loadConfig(resolveEnv({}, [dotenv]));
-        const read = [config.clickhouse.admin.password, config.clickhouse.connector.password, config.clickhouse.reader.password];
+        const read = [config.clickhouse.admin.password, config.clickhouse.connector.password, config.clickhouse.reader.password, config.clickhouse.parity.password];
         expect(read).toEqual(Object.keys(passwords).map((k) => written[k]));
         for (const p of read) expect(p).toMatch(/^[A-Za-z0-9_-]{24}$/);
       }

@@ -24,6 +24,7 @@ beforeEach(() => {
   vi.stubEnv('CLICKHOUSE_ADMIN_PASSWORD', 'a');
   vi.stubEnv('CLICKHOUSE_CONNECTOR_PASSWORD', 'c');
   vi.stubEnv('CLICKHOUSE_READER_PASSWORD', 'r');
+  vi.stubEnv('CLICKHOUSE_PARITY_PASSWORD', 'p');
   // An empty stack dir: a running embedded stack's endpoints must not leak in.
   vi.stubEnv('KIT_STACK_DIR', tempDir('kit-stack-'));
   stdout = '';

@@ -21,6 +21,7 @@ const env = {
   CLICKHOUSE_ADMIN_PASSWORD: 'admin-pw',
   CLICKHOUSE_CONNECTOR_PASSWORD: 'connector-pw-123',
   CLICKHOUSE_READER_PASSWORD: 'reader-pw',
+  CLICKHOUSE_PARITY_PASSWORD: 'parity-pw',
 };
 const config = loadConfig(env);
 const docker = kitValues(config, env);

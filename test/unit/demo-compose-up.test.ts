@@ -5,7 +5,7 @@ import { parseEnv } from 'node:util';
 import { composeUp, type Spawn } from '../../src/demo/compose-up.js';
 import { tempDir } from '../temp-dir.js';
 
-const PASSWORDS = ['CLICKHOUSE_ADMIN_PASSWORD', 'CLICKHOUSE_CONNECTOR_PASSWORD', 'CLICKHOUSE_READER_PASSWORD'];
+const PASSWORDS = ['CLICKHOUSE_ADMIN_PASSWORD', 'CLICKHOUSE_CONNECTOR_PASSWORD', 'CLICKHOUSE_READER_PASSWORD', 'CLICKHOUSE_PARITY_PASSWORD'];
 
 describe('npm run demo on a machine with Docker', () => {
   beforeEach(() => {

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { consumptionOrderProblems } from '../../src/evolve/ddl-order.js';
 import { kafkaEngineObjects } from '../../src/evolve/kafka-engine.js';
 
-const config = loadConfig({ CLICKHOUSE_ADMIN_PASSWORD: 'a', CLICKHOUSE_CONNECTOR_PASSWORD: 'c', CLICKHOUSE_READER_PASSWORD: 'r' });
+const config = loadConfig({ CLICKHOUSE_ADMIN_PASSWORD: 'a', CLICKHOUSE_CONNECTOR_PASSWORD: 'c', CLICKHOUSE_READER_PASSWORD: 'r', CLICKHOUSE_PARITY_PASSWORD: 'p' });
 const o = kafkaEngineObjects(config);
 const view = (name: string, from: string) => `CREATE MATERIALIZED VIEW IF NOT EXISTS kit.${name} TO kit.x AS SELECT * FROM kit.${from}`;
 

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KIT_USERS_FILE } from './server.js';
 
-export const ISOLATED_USERS = { connector: 'it_connector', reader: 'it_reader' } as const;
+export const ISOLATED_USERS = { connector: 'it_connector', reader: 'it_reader', parity: 'it_parity' } as const;
 export const ISOLATED_DATABASE_PREFIX = 'it_';
 const USERS_FILE_NAME = 'it-users.xml';
 
@@ -29,6 +29,7 @@ export function isolatedUsersXml(kitUsersXml = readFileSync(KIT_USERS_FILE, 'utf
     [
       ['kit_connector', ISOLATED_USERS.connector],
       ['kit_reader', ISOLATED_USERS.reader],
+      ['kit_parity', ISOLATED_USERS.parity],
     ] as const
   ).map(([from, to]) =>
     userElement(xml, from)

@@ -1,0 +1,21 @@
+-- verify:parity --incremental: per topic, leg and partition, the offsets already proven exact
+-- (first_offset to watermark, inclusive) and what the leg's table held over them then: its row
+-- count, a checksum of its offsets and one of its content. Each later check proves from the
+-- first two that nothing below the watermark was lost or duplicated since, reading only the
+-- tables' sort key, then checks only the offsets above it. A row per change; the newest
+-- (checked_at) holds. Written by verify:parity's user, which may insert here and nowhere else.
+CREATE TABLE IF NOT EXISTS {{database}}.parity_watermarks
+(
+    topic            String,
+    leg              LowCardinality(String),
+    table_name       String,
+    partition        Int32,
+    first_offset     Int64,
+    watermark        Int64,
+    row_count        UInt64,
+    offsets_checksum UInt64,
+    content_checksum UInt64,
+    checked_at       DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(checked_at)
+ORDER BY (topic, leg, partition);

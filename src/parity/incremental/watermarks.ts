@@ -1,0 +1,101 @@
+/**
+ * Parity watermarks (sql/05_parity_watermarks.sql): per topic, leg and partition, the
+ * offsets proven exact and what the leg's table held over them. Pure planning and SQL
+ * builders; the flow is in incremental.ts.
+ */
+import { CONTENT_HASH, rangeFilter, type BuiltQuery, type OffsetRange } from '../queries.js';
+import type { PartitionTruth } from '../truth.js';
+
+export interface Watermark {
+  leg: string;
+  table: string;
+  partition: number;
+  firstOffset: bigint;
+  /** Last offset proven exact, inclusive; below firstOffset when nothing is proven. */
+  watermark: bigint;
+  rowCount: bigint;
+  offsetsChecksum: bigint;
+  contentChecksum: bigint;
+  checkedAt?: string;
+}
+
+export const WATERMARK_TABLE = 'parity_watermarks';
+const MOD64 = 1n << 64n;
+
+/** Checksums are sums of 64-bit hashes, as ClickHouse's UInt64 sum wraps them. */
+export const add64 = (a: bigint, b: bigint) => (a + b) % MOD64;
+
+export function readWatermarksQuery(table: string, topic: string): BuiltQuery {
+  return {
+    query: `
+      SELECT leg, argMax(table_name, checked_at) AS table_name, partition,
+             argMax(first_offset, checked_at) AS first_offset, argMax(watermark, checked_at) AS watermark,
+             argMax(row_count, checked_at) AS row_count, argMax(offsets_checksum, checked_at) AS offsets_checksum,
+             argMax(content_checksum, checked_at) AS content_checksum, max(checked_at) AS last_checked
+      FROM ${table}
+      WHERE topic = {topic:String}
+      GROUP BY leg, partition
+      ORDER BY leg, partition`,
+    params: { topic },
+  };
+}
+
+/**
+ * Per partition over `ranges`: rows, a checksum of their offsets (reading only the sort
+ * key: cheap, for the proof below a watermark) and, when asked, of their content.
+ */
+export function offsetSumsQuery(table: string, topic: string, ranges: OffsetRange[], withContent: boolean): BuiltQuery {
+  const params: Record<string, unknown> = { topic };
+  const where = rangeFilter(ranges, params);
+  return {
+    query: `
+      SELECT _partition AS partition, count() AS rows, sum(cityHash64(_offset)) AS offsets_checksum
+             ${withContent ? `, sum(cityHash64(${CONTENT_HASH}, _offset)) AS content_checksum` : ''}
+      FROM ${table}
+      WHERE ${where}
+      GROUP BY _partition
+      ORDER BY _partition`,
+    params,
+  };
+}
+
+export interface Reset {
+  leg: string;
+  partition: number;
+  reason: string;
+}
+
+/**
+ * Which watermarks still hold against the topic as it is now: one above the partition's
+ * last offset means the topic was recreated or truncated, one for another table means the
+ * leg moved; both are reset (the partition is checked from its start again).
+ */
+export function validWatermarks(marks: Watermark[], truth: PartitionTruth[], legs: { leg: string; table: string }[]): { kept: Watermark[]; resets: Reset[] } {
+  const kept: Watermark[] = [];
+  const resets: Reset[] = [];
+  for (const m of marks) {
+    const leg = legs.find((l) => l.leg === m.leg);
+    if (!leg) continue;
+    const t = truth.find((x) => x.partition === m.partition);
+    if (m.watermark < m.firstOffset) continue;
+    if (!t) resets.push({ leg: m.leg, partition: m.partition, reason: `partition ${m.partition} is gone from the topic` });
+    else if (m.watermark >= t.end) {
+      resets.push({ leg: m.leg, partition: m.partition, reason: `the topic ends at offset ${t.end - 1n}, below the watermark ${m.watermark}: it was recreated or truncated; checking the partition from its start` });
+    } else if (m.table !== leg.table) {
+      resets.push({ leg: m.leg, partition: m.partition, reason: `the watermark is for table ${m.table}, the leg is now ${leg.table}; checking the partition from its start` });
+    } else kept.push(m);
+  }
+  return { kept, resets };
+}
+
+/** The ranges left to check: each partition from just above the lowest watermark of the given legs (its start where a leg has none). */
+export function rangesAbove(ranges: OffsetRange[], marks: Watermark[], legs: string[]): OffsetRange[] {
+  return ranges.map((r) => {
+    const starts = legs.map((leg) => {
+      const m = marks.find((x) => x.leg === leg && x.partition === r.partition);
+      return m && m.watermark + 1n > r.from ? m.watermark + 1n : r.from;
+    });
+    const from = starts.length === 0 ? r.from : starts.reduce((a, b) => (b < a ? b : a));
+    return { partition: r.partition, from, to: r.to };
+  });
+}

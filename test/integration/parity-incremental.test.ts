@@ -1,0 +1,112 @@
+/**
+ * verify:parity --incremental on the embedded stack: watermarks kept in ClickHouse by
+ * verify:parity's own user; a second check covers only the new offsets; a row lost below
+ * a watermark is caught by the cheap proof; a topic that ends below a watermark resets it.
+ * The Kafka-engine leg is real; the connector leg is not deployed (--require any).
+ */
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { ParityReport } from '../../src/parity/verify.js';
+import { produceAvro } from '../../src/produce/producer.js';
+import { projectRoot } from '../../src/paths.js';
+import { cliEnv, isolatedConfig, mutate, produceOptions, setUpKit } from './helpers.js';
+
+const config = isolatedConfig('parity_inc');
+const db = config.clickhouse.database;
+const env = cliEnv(config);
+let ch: ClickHouseClient;
+
+function parity(...args: string[]): { code: number; report: ParityReport; stdout: string; stderr: string } {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/verify-parity.ts', '--require', 'any', ...args], { cwd: projectRoot, env, encoding: 'utf8', timeout: 180_000 });
+  let report = undefined as unknown as ParityReport;
+  if (args.includes('--json')) {
+    try {
+      report = JSON.parse(out.stdout) as ParityReport;
+    } catch {
+      throw new Error(`verify:parity printed no JSON (exit ${out.status}):\n${out.stdout}\n${out.stderr}`);
+    }
+  }
+  return { code: out.status ?? -1, report, stdout: out.stdout, stderr: out.stderr };
+}
+
+const engine = (r: ParityReport) => r.incremental!.watermarks.filter((w) => w.leg === 'kafka_engine');
+
+beforeAll(async () => {
+  ch = await setUpKit(config);
+  await produceAvro(produceOptions(config, { count: 3000, seed: 31, poison: 2 }));
+  const settled = parity('--wait', '--timeout', '150', '--json');
+  expect(settled.code, settled.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
+  await ch?.close();
+});
+
+describe('verify:parity --incremental', () => {
+  it('checks everything the first time, then only the offsets above the watermarks', async () => {
+    const first = parity('--incremental', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    const firstMarks = engine(first.report);
+    expect(firstMarks.map((w) => w.status)).toEqual(['new', 'new', 'new']);
+    const expectedFirst = first.report.legs.find((l) => l.leg === 'kafka_engine')!.totals.expected;
+    expect(expectedFirst).toBe(3002);
+
+    const again = parity('--incremental', '--json');
+    expect(again.code).toBe(0);
+    expect(engine(again.report).map((w) => w.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(again.report.incremental!.belowWatermark.filter((b) => b.leg === 'kafka_engine').every((b) => b.ok && b.rows === b.expectedRows)).toBe(true);
+
+    await produceAvro(produceOptions(config, { count: 600, seed: 32 }));
+    const more = parity('--incremental', '--wait', '--timeout', '120', '--json');
+    expect(more.code, more.stderr).toBe(0);
+    // Only the new offsets were checked: each range starts just above the old watermark.
+    for (const r of more.report.ranges) {
+      const before = firstMarks.find((w) => w.partition === r.partition)!;
+      expect(BigInt(r.from)).toBe(BigInt(before.watermark!) + 1n);
+    }
+    expect(more.report.legs.find((l) => l.leg === 'kafka_engine')!.totals.expected).toBe(600);
+    expect(engine(more.report).every((w) => w.status === 'advanced')).toBe(true);
+
+    const text = parity('--incremental');
+    expect(text.stdout).toMatch(/incremental: only the offsets above the watermarks were checked/);
+    expect(text.stdout).toMatch(/│ kafka_engine │ 0 +│ \d+ \/ \d+ ok/);
+  });
+
+  it('catches a row lost below the watermark, drops that watermark, and the next check finds the offset', async () => {
+    const [row] = await (await ch.query({ query: `SELECT _offset FROM ${db}.events_kafka WHERE _partition = 1 ORDER BY _offset LIMIT 1 OFFSET 100`, format: 'JSONEachRow' })).json<{ _offset: string }>();
+    await mutate(ch, `ALTER TABLE ${db}.events_kafka DELETE WHERE _partition = 1 AND _offset = ${row!._offset}`);
+    const caught = parity('--incremental', '--json');
+    expect(caught.code).toBe(1);
+    const below = caught.report.incremental!.belowWatermark.find((b) => b.leg === 'kafka_engine' && b.partition === 1)!;
+    expect(below.ok).toBe(false);
+    expect(Number(below.expectedRows) - Number(below.rows)).toBe(1);
+    expect(caught.report.reasons.join(' ')).toMatch(/kafka_engine p1: below the watermark \d+ .* holds \d+ rows where it held \d+: rows lost or duplicated since/);
+    expect(engine(caught.report).find((w) => w.partition === 1)!.status).toBe('reset');
+
+    const full = parity('--incremental', '--json');
+    expect(full.code).toBe(1);
+    const p1 = full.report.legs.find((l) => l.leg === 'kafka_engine')!.partitions.find((p) => p.partition === 1)!;
+    expect(p1.missingRanges).toEqual([{ from: String(row!._offset), to: String(row!._offset) }]);
+    expect(full.report.ranges.find((r) => r.partition === 1)!.from).toBe('0');
+  });
+
+  it('resets a watermark above the end of the topic (recreated or truncated), saying so', async () => {
+    await mutate(ch, `INSERT INTO ${db}.parity_watermarks (topic, leg, table_name, partition, first_offset, watermark, row_count, offsets_checksum, content_checksum)
+      VALUES ('${config.topic}', 'kafka_engine', '${db}.events_kafka', 2, 0, 999999, 1000000, 1, 1)`);
+    const r = parity('--incremental', '--json');
+    expect(r.report.incremental!.resets).toEqual([
+      expect.objectContaining({ leg: 'kafka_engine', partition: 2, reason: expect.stringMatching(/below the watermark 999999: it was recreated or truncated/) }),
+    ]);
+    expect(r.report.ranges.find((x) => x.partition === 2)!.from).toBe('0');
+    const text = parity('--incremental');
+    expect(text.stdout).not.toMatch(/reset kafka_engine p2/);
+  });
+
+  it('refuses --incremental with --run, exit 2', () => {
+    const r = parity('--incremental', '--run', '/dev/null');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--incremental .* does not take --run/);
+  });
+});
