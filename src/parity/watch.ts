@@ -43,7 +43,7 @@ export function checkRecord(report: ParityReport, at = new Date()): CheckRecord 
 export function checkLine(c: CheckRecord): string {
   if (c.error) return `${c.at}  ERROR   ${c.error}`;
   const legs = Object.entries(c.covered).map(([leg, n]) => `${leg} ${n}`).join(', ');
-  return `${c.at}  ${c.exact ? 'EXACT  ' : 'DIFFERS'}  ${legs || 'no leg present'}  (${(c.elapsedMs / 1000).toFixed(1)} s)${c.exact ? '' : `  ${c.reasons.join('; ')}`}`;
+  return `${c.at}  ${c.exact ? 'EXACT  ' : 'DIFFERS'}  ${legs ? `offsets checked: ${legs}` : 'no leg present'}  (${(c.elapsedMs / 1000).toFixed(1)} s)${c.exact ? '' : `  ${c.reasons.join('; ')}`}`;
 }
 
 export function renderWatchSummary(checks: CheckRecord[]): string {

@@ -36,7 +36,7 @@ describe('watchParity', () => {
     });
     expect(checks).toHaveLength(3);
     expect(exitCode).toBe(0);
-    expect(checkLine(checks[0]!)).toMatch(/^\S+Z {2}EXACT {4}kafka_engine 10 {2}\(1\.2 s\)$/);
+    expect(checkLine(checks[0]!)).toMatch(/^\S+Z {2}EXACT {4}offsets checked: kafka_engine 10 {2}\(1\.2 s\)$/);
   });
 
   it('with failFast stops at the first difference, exit 1', async () => {
@@ -45,7 +45,7 @@ describe('watchParity', () => {
     const { checks, exitCode } = await watchParity(async () => report(results[i++]!), { intervalMs: 1, failFast: true, signal: new AbortController().signal, onCheck: () => undefined });
     expect(checks.map((c) => c.exact)).toEqual([true, true, false]);
     expect(exitCode).toBe(1);
-    expect(checkLine(checks[2]!)).toContain('DIFFERS  kafka_engine 10  (1.2 s)  kafka_engine: 2 offsets missing');
+    expect(checkLine(checks[2]!)).toContain('DIFFERS  offsets checked: kafka_engine 10  (1.2 s)  kafka_engine: 2 offsets missing');
     const summary = renderWatchSummary(checks);
     expect(summary).toMatch(/│ checks +│ 3 /);
     expect(summary).toMatch(/│ differing +│ 1 /);
