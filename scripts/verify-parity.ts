@@ -29,7 +29,7 @@ const program = command('verify:parity', 'Prove, per partition and offset, what 
   .option('--diff-limit <n>', 'content differences to show', int('--diff-limit', 0), 20)
   .option('--incremental', 'check only the offsets above the watermarks kept in ClickHouse (kit.parity_watermarks), after proving nothing below them was lost or duplicated since; then move the watermarks of what is exact')
   .option('--watch', 'check again every --interval until Ctrl-C (then a summary table), each check up to the offsets both consumer groups have committed; exit 1 when any check differed')
-  .option('--interval <duration>', 'with --watch: time between checks, e.g. 60s, 5m, 500ms', parseInterval, 60_000)
+  .addOption(new Option('--interval <duration>', 'with --watch: time between checks, e.g. 60s, 5m, 500ms').argParser(parseInterval).default(60_000, '60s'))
   .option('--fail-fast', 'with --watch: stop at the first check that differs (exit 1)')
   .option('--junit <file>', 'also write the result as JUnit XML: one test case per leg and partition')
   .option('--html <file>', 'also write a self-contained HTML report: per leg and partition a bar of the offsets marking missing, duplicated, dead-lettered and error offsets, and the content tables')
