@@ -22,13 +22,14 @@ import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
-import { projectRoot } from '../src/paths.js';
+import { projectRoot, stackPaths } from '../src/paths.js';
+import { javaBin } from '../src/stack/jvm.js';
 import { queryRows } from '../src/clickhouse/query.js';
 import { serverLaunchSpec, writeServerFiles } from '../src/stack/clickhouse/server.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 import { RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
 import { legsFromConfig, verifyParity, type ParityReport } from '../src/parity/verify.js';
-import { median } from './lib/run.js';
+import { median, spawnCollect } from './lib/run.js';
 
 const PARTITIONS = 3;
 const FIRST_PORT = 18124;
@@ -51,6 +52,7 @@ const program = command(
   .option('--warmup <n>', 'unmeasured runs of each first', int('--warmup', 0), 1)
   .option('--port <n>', `port of the private ClickHouse server (default: the first free from ${FIRST_PORT})`, int('--port', 1))
   .option('--sample-ms <n>', 'memory sampling interval', int('--sample-ms', 1), 50)
+  .option('--incremental <append>', 'also measure verify:parity --incremental: the topic gets real records (ProducerPerformance), then each repeat appends this many records and rows and checks only them; one --rows value', int('--incremental', 1))
   .option('--keep', 'keep the temp data dir (its path is printed)')
   .option('--json', 'print the results as JSON');
 
@@ -61,6 +63,7 @@ interface Opts {
   port?: number;
   sampleMs: number;
   keep?: boolean;
+  incremental?: number;
   json?: boolean;
 }
 
@@ -180,40 +183,68 @@ function benchSql(config: KitConfig) {
 
 const perPartition = (rows: number, p: number) => Math.floor((rows - p + PARTITIONS - 1) / PARTITIONS);
 
+/** Offsets of one partition to fill: [from, from + count). */
+interface FillRange {
+  partition: number;
+  from: number;
+  count: number;
+}
+
 /**
- * Fills the connector leg with `rows` synthetic events inside ClickHouse (row i goes
- * to partition i % 3 at offset i / 3: contiguous offsets from 0), copies them to the
- * Kafka-engine leg, and merges each table to one part so no background merge runs
- * while measuring.
+ * Fills the connector leg with synthetic events inside ClickHouse, each partition's
+ * offsets from `from` on (the values derive from partition and offset), copies them to
+ * the Kafka-engine leg, and, when asked, merges each table to one part so no background
+ * merge runs while measuring.
  */
-async function fill(ch: ClickHouseClient, config: KitConfig, rows: number, progress: (s: string) => void) {
+async function fill(ch: ClickHouseClient, config: KitConfig, ranges: FillRange[], merge: boolean, progress: (s: string) => void) {
   const db = config.clickhouse.database;
   const chunk = 2_000_000;
-  for (let start = 0; start < rows; start += chunk) {
-    const count = Math.min(chunk, rows - start);
-    await ch.command({
-      query: `
-        INSERT INTO ${db}.${config.tables.connector} (id, user_id, action, event_time, version, referrer, _topic, _partition, _offset)
-        SELECT
-          concat(lower(hex(cityHash64(number, 1))), '-', lower(hex(cityHash64(number, 2)))),
-          concat('user-', toString(number % 250000)),
-          ['page_view', 'click', 'add_to_cart', 'purchase', 'signup', 'logout'][1 + number % 6],
-          fromUnixTimestamp64Milli(toInt64(1735689600000 + number * 37), 'UTC'),
-          toInt32(1 + number % 5),
-          if(number % 7 = 0, NULL, concat('https://ref', toString(number % 97), '.example.com/')),
-          {topic:String},
-          toInt32(number % ${PARTITIONS}),
-          toInt64(intDiv(number, ${PARTITIONS}))
-        FROM numbers({start:UInt64}, {count:UInt64})`,
-      query_params: { topic: config.topic, start, count },
-    });
-    progress(`generated ${start + count}/${rows} rows`);
+  const total = ranges.reduce((a, r) => a + r.count, 0);
+  let done = 0;
+  for (const r of ranges) {
+    for (let start = 0; start < r.count; start += chunk) {
+      const count = Math.min(chunk, r.count - start);
+      await ch.command({
+        query: `
+          INSERT INTO ${db}.${config.tables.connector} (id, user_id, action, event_time, version, referrer, _topic, _partition, _offset)
+          SELECT
+            concat(lower(hex(cityHash64(o, 1))), '-', lower(hex(cityHash64(o, 2)))),
+            concat('user-', toString(o % 250000)),
+            ['page_view', 'click', 'add_to_cart', 'purchase', 'signup', 'logout'][1 + o % 6],
+            fromUnixTimestamp64Milli(toInt64(1735689600000 + o * 37), 'UTC'),
+            toInt32(1 + o % 5),
+            if(o % 7 = 0, NULL, concat('https://ref', toString(o % 97), '.example.com/')),
+            {topic:String},
+            toInt32({p:UInt32}),
+            toInt64(number)
+          FROM (SELECT number, number * ${PARTITIONS} + {p:UInt32} AS o FROM numbers({start:UInt64}, {count:UInt64}))`,
+        query_params: { topic: config.topic, p: r.partition, start: r.from + start, count },
+      });
+      done += count;
+      progress(`generated ${done}/${total} rows`);
+    }
   }
-  for (let p = 0; p < PARTITIONS; p++) {
-    await ch.command({ query: `INSERT INTO ${db}.${config.tables.kafka} SELECT * FROM ${db}.${config.tables.connector} WHERE _partition = ${p}` });
+  const where = ranges.map((r) => `(_partition = ${r.partition} AND _offset >= ${r.from} AND _offset < ${r.from + r.count})`).join(' OR ');
+  for (const r of ranges) {
+    await ch.command({ query: `INSERT INTO ${db}.${config.tables.kafka} SELECT * FROM ${db}.${config.tables.connector} WHERE _partition = ${r.partition} AND (${where})` });
   }
-  progress('copied to the second leg; merging');
-  for (const t of [config.tables.connector, config.tables.kafka]) await ch.command({ query: `OPTIMIZE TABLE ${db}.${t} FINAL` });
+  progress('copied to the second leg');
+  if (merge) for (const t of [config.tables.connector, config.tables.kafka]) await ch.command({ query: `OPTIMIZE TABLE ${db}.${t} FINAL` });
+}
+
+/** Writes `n` one-byte records to the topic with Kafka's own ProducerPerformance: real offsets for --incremental. */
+async function produceRecords(config: KitConfig, n: number): Promise<void> {
+  const paths = stackPaths();
+  await spawnCollect(javaBin(), [
+    '-cp', `${paths.lib}/*`, `-Dlog4j2.configurationFile=${path.join(paths.run, 'log4j2.properties')}`,
+    'org.apache.kafka.tools.ProducerPerformance', '--topic', config.topic, '--num-records', String(n), '--record-size', '1', '--throughput', '-1',
+    '--producer-props', `bootstrap.servers=${config.kafka.brokers.join(',')}`, 'acks=1', 'linger.ms=20', 'batch.size=1048576',
+  ], 'ProducerPerformance');
+}
+
+/** Each partition's end offset. */
+async function topicEnds(kAdmin: Admin, topic: string): Promise<Map<number, number>> {
+  return new Map((await kAdmin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
 }
 
 interface Sample {
@@ -348,13 +379,60 @@ interface SizeResult {
   };
   hostPeakRssMiB?: number;
   verifyQueries: Awaited<ReturnType<typeof profile>>;
+  /** --incremental: the first incremental check (sets the watermarks), then checks of `append` new offsets each. */
+  incremental?: { append: number; firstS: number; runsS: number[]; medianS: number; ratioToFullCheck: number };
   loadavg: number[];
+}
+
+/**
+ * The first --incremental check over the filled table (it sets the watermarks), then per
+ * repeat: `o.incremental` new records in the topic and rows in both legs, and one
+ * incremental check of them.
+ */
+async function benchIncremental(
+  host: PrivateClickHouse,
+  admin: ClickHouseClient,
+  parityUser: ClickHouseClient,
+  kafka: ReturnType<typeof kafkaClient>,
+  kAdmin: Admin,
+  config: KitConfig,
+  ends: Map<number, number>,
+  o: Opts,
+  progress: (s: string) => void,
+): Promise<{ append: number; firstS: number; runsS: number[]; medianS: number }> {
+  const legs = legsFromConfig(config);
+  const check = () =>
+    verifyParity(parityUser, kafka, kAdmin, { topic: config.topic, legs, wait: false, timeoutMs: 0, require: 'both', diffLimit: 20, incremental: { database: config.clickhouse.database } });
+  const expectExact = (r: ParityReport, what: string, expected: number) => {
+    const bad = r.exact ? [] : [r.reasons.join('; ')];
+    for (const l of r.legs) if (l.totals.expected !== expected) bad.push(`${l.leg} checked ${l.totals.expected} offsets, want ${expected}`);
+    if (bad.length) throw Object.assign(new Error(`${what}: ${bad.join('; ')}`), { exitCode: 1 });
+  };
+  const total = [...ends.values()].reduce((a, b) => a + b, 0);
+  const first = await measure(host, o.sampleMs, check);
+  expectExact(first.value, 'the first incremental check', total);
+  progress(`first incremental check (sets the watermarks): ${(first.sample.ms / 1000).toFixed(2)} s`);
+  const runsS: number[] = [];
+  let current = ends;
+  for (let i = 0; i < o.repeat; i++) {
+    await produceRecords(config, o.incremental!);
+    const next = await topicEnds(kAdmin, config.topic);
+    await fill(admin, config, [...next].map(([partition, end]) => ({ partition, from: current.get(partition) ?? 0, count: end - (current.get(partition) ?? 0) })), false, progress);
+    current = next;
+    const r = await measure(host, o.sampleMs, check);
+    expectExact(r.value, `incremental check ${i + 1}`, o.incremental!);
+    runsS.push(r.sample.ms / 1000);
+    progress(`incremental check ${i + 1}/${o.repeat} of ${o.incremental} new offsets: ${(r.sample.ms / 1000).toFixed(2)} s`);
+  }
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return { append: o.incremental!, firstS: round(first.sample.ms / 1000), runsS: runsS.map(round), medianS: round(median(runsS)) };
 }
 
 async function benchSize(
   host: PrivateClickHouse,
   admin: ClickHouseClient,
   reader: ClickHouseClient,
+  parityUser: ClickHouseClient,
   kafka: ReturnType<typeof kafkaClient>,
   kAdmin: Admin,
   config: KitConfig,
@@ -366,7 +444,15 @@ async function benchSize(
   await admin.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
   await applySql(admin, benchSql(config));
   const fillStarted = performance.now();
-  await fill(admin, config, rows, progress);
+  // --incremental needs real offsets in the topic (watermarks are checked against its ends);
+  // otherwise a run summary names the ranges of an empty topic.
+  let ends = new Map<number, number>();
+  if (o.incremental) {
+    progress(`producing ${rows} one-byte records with ProducerPerformance`);
+    await produceRecords(config, rows);
+    ends = await topicEnds(kAdmin, config.topic);
+  } else for (let p = 0; p < PARTITIONS; p++) ends.set(p, perPartition(rows, p));
+  await fill(admin, config, [...ends].map(([partition, count]) => ({ partition, from: 0, count })), true, progress);
   const fillSeconds = (performance.now() - fillStarted) / 1000;
   progress(`${rows} rows per leg ready in ${fillSeconds.toFixed(1)} s`);
 
@@ -376,14 +462,11 @@ async function benchSize(
     events: rows,
     poison: 0,
     poisonOffsets: [],
-    partitions: Array.from({ length: PARTITIONS }, (_, p) => {
-      const n = perPartition(rows, p);
-      return { partition: p, firstOffset: '0', lastOffset: String(n - 1), messages: n };
-    }),
+    partitions: [...ends].map(([p, n]) => ({ partition: p, firstOffset: '0', lastOffset: String(n - 1), messages: n })),
   });
   const legs = legsFromConfig(config);
   const verifyOnce = () =>
-    verifyParity(reader, kafka, kAdmin, { topic: config.topic, legs, run: summary, wait: false, timeoutMs: 0, require: 'both', diffLimit: 20 });
+    verifyParity(reader, kafka, kAdmin, { topic: config.topic, legs, run: o.incremental ? undefined : summary, wait: false, timeoutMs: 0, require: 'both', diffLimit: 20 });
 
   const verifyRuns: Sample[] = [];
   const refRuns: Sample[] = [];
@@ -407,6 +490,7 @@ async function benchSize(
         `reference ${(r.sample.ms / 1000).toFixed(2)} s (server CPU ${r.sample.hostCpuS?.toFixed(2) ?? '?'} s)`,
     );
   }
+  const incremental = o.incremental ? await benchIncremental(host, admin, parityUser, kafka, kAdmin, config, ends, o, progress) : undefined;
   const vS = verifyRuns.map((s) => s.ms / 1000);
   const rS = refRuns.map((s) => s.ms / 1000);
   const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -427,6 +511,7 @@ async function benchSize(
     },
     hostPeakRssMiB: host.peakRss() === undefined ? undefined : mb(host.peakRss()!),
     verifyQueries: lastProfile,
+    incremental: incremental && { ...incremental, ratioToFullCheck: Math.round((incremental.medianS / median(vS)) * 1000) / 1000 },
     loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }
@@ -453,6 +538,14 @@ function render(results: SizeResult[], info: ReturnType<typeof machine>, o: Opts
       ]),
     ),
   );
+  for (const r of results) {
+    if (!r.incremental) continue;
+    const i = r.incremental;
+    out.push(
+      `--incremental at ${r.rows.toLocaleString('en-US')} rows: first check (sets the watermarks) ${i.firstS.toFixed(2)} s; ` +
+        `checks of ${i.append.toLocaleString('en-US')} new offsets ${i.runsS.map((x) => x.toFixed(2)).join(', ')} s, median ${i.medianS.toFixed(2)} s = ${i.ratioToFullCheck}× the full check`,
+    );
+  }
   const last = results.at(-1);
   if (last) {
     out.push(`verify's statements at ${last.rows.toLocaleString('en-US')} rows (last run, server-side time from system.query_log):`);
@@ -463,6 +556,7 @@ function render(results: SizeResult[], info: ReturnType<typeof machine>, o: Opts
 
 await run(program, async () => {
   const o = program.opts<Opts>();
+  if (o.incremental && o.rows.length !== 1) throw new UsageError('--incremental measures one size: give one --rows value');
   const progress = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   const info = machine();
   const port = o.port ?? (await freePort());
@@ -484,11 +578,13 @@ await run(program, async () => {
   let topicCreated = false;
   let admin: ClickHouseClient | undefined;
   let reader: ClickHouseClient | undefined;
+  let parityUser: ClickHouseClient | undefined;
   let cleaning: Promise<void> | undefined;
   // Once, from the finally below or from a signal: everything this run made goes.
   const cleanup = () =>
     (cleaning ??= (async () => {
       await reader?.close();
+      await parityUser?.close();
       await admin?.close();
       if (kAdmin) {
         if (topicCreated) await kAdmin.deleteTopics({ topics: [topic] }).catch((e: unknown) => progress(`could not delete topic ${topic}: ${String(e)}`));
@@ -515,8 +611,9 @@ await run(program, async () => {
     // Setup statements (generate, copy, merge) may outlast the kit client's 120 s.
     admin = createClient({ url: config.clickhouse.url, username: config.clickhouse.admin.user, password: config.clickhouse.admin.password, request_timeout: 3_600_000, log: { level: 127 as never } });
     reader = clickhouseClient(config, 'reader');
+    parityUser = clickhouseClient(config, 'parity');
     const results: SizeResult[] = [];
-    for (const rows of o.rows) results.push(await benchSize(host, admin, reader, kafka, kAdmin, config, rows, o, progress));
+    for (const rows of o.rows) results.push(await benchSize(host, admin, reader, parityUser, kafka, kAdmin, config, rows, o, progress));
     if (o.json) printJson({ command: ['npm run bench:parity', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '), machine: info, repeat: o.repeat, warmup: o.warmup, results });
     else console.log(render(results, info, o));
     return 0;
