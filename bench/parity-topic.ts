@@ -7,14 +7,14 @@
  * Isolated on the running embedded stack: its own database (`it_bench_<tag>`, the
  * isolated kits' users) and topic, both removed at the end.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { qualified, type OffsetRange } from '../src/parity/queries.js';
-import { topicWitness, type WitnessReport } from '../src/parity/witness/witness.js';
+import { topicWitness, witnessSession, type WitnessReport } from '../src/parity/witness/witness.js';
 import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
 import { connectAdmin, createTopic, kafkaClient } from '../src/kafka.js';
 import { stackPaths } from '../src/paths.js';
@@ -122,7 +122,7 @@ await run(program, async () => {
           round.javaCpuS = cpuSec;
           log(`round ${r}: ConsumerPerformance ${round.javaS.toFixed(2)} s (its own fetch + rebalance time ${round.javaReportedS?.toFixed(2)} s)`);
         } else {
-          const session = clickhouseClient(config, 'parity', { session_id: `kit-bench-${randomUUID()}` });
+          const session = witnessSession(config);
           try {
             witness = await topicWitness(config.topic, ranges, [{ leg: 'kafka_engine', table, present: true }], {
               session, kafka, registry, samplePercent: 100, diffLimit: 5, timeoutMs: 600_000,

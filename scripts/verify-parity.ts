@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { command, int, printJson, run, UsageError } from '../src/cli.js';
@@ -13,6 +12,7 @@ import { renderHtml } from '../src/parity/html.js';
 import { junitReport } from '../src/parity/junit.js';
 import { checkLine, parseInterval, renderWatchSummary, watchParity } from '../src/parity/watch.js';
 import { connectorDeployed, legsFromConfig, verifyParity, type ParityReport } from '../src/parity/verify.js';
+import { witnessSession } from '../src/parity/witness/witness.js';
 
 const program = command('verify:parity', 'Prove, per partition and offset, what each pipeline (ClickHouse sink connector, Kafka engine) landed against the topic and against each other. Exit 0 when exact, 1 on a difference, 2 on bad input or an unreachable service.')
   .option('--topic <name>', 'topic (default: KIT_TOPIC)')
@@ -98,7 +98,7 @@ await run(program, async () => {
   const registry = o.content === 'topic' ? new Registry(config.registry.url) : undefined;
   await registry?.ping();
   // The topic's records go into a temporary table, which lives in one session.
-  const session = registry ? clickhouseClient(config, 'parity', { session_id: `kit-parity-${randomUUID()}` }) : undefined;
+  const session = registry ? witnessSession(config) : undefined;
   try {
     const check = async () =>
       verifyParity(ch, kafka, admin, {

@@ -4,7 +4,7 @@ import type { KitConfig } from '../config.js';
 
 export type ClickHouseRole = 'admin' | 'connector' | 'reader' | 'parity';
 
-export function clickhouseClient(config: KitConfig, role: ClickHouseRole = 'admin', extra: Pick<ClickHouseClientConfigOptions, 'session_id'> = {}): ClickHouseClient {
+export function clickhouseClient(config: KitConfig, role: ClickHouseRole = 'admin', extra: Pick<ClickHouseClientConfigOptions, 'session_id' | 'clickhouse_settings'> = {}): ClickHouseClient {
   const { user, password } = config.clickhouse[role];
   return createClient({
     url: config.clickhouse.url,

@@ -4,10 +4,13 @@
  * each present leg. It catches what comparing the legs with each other cannot: a
  * value both legs store wrong the same way, or one leg wrong while the other is absent.
  */
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Kafka } from 'kafkajs';
+import { clickhouseClient } from '../../clickhouse/client.js';
 import { RowBinaryWriter } from '../../clickhouse/rowbinary.js';
+import type { KitConfig } from '../../config.js';
 import { queryRows } from '../../clickhouse/query.js';
 import type { Registry } from '../../produce/registry.js';
 import { EVENT_COLUMNS, type OffsetRange } from '../queries.js';
@@ -15,8 +18,17 @@ import { OffsetSample } from './sample.js';
 import { legChecksumQuery, legDiffExamplesQuery, legDiffSummaryQuery, TOPIC_TABLE, TOPIC_TABLE_DDL, topicChecksumQuery } from './queries.js';
 import { readRanges, type RecordSink, type TopicEvent } from './topic-reader.js';
 
+/**
+ * The witness's ClickHouse session: its own id, and a timeout (seconds between two of its
+ * queries) long enough for a sparse --sample over a long range, where inserts are far apart;
+ * ClickHouse's default is 60 s and its max_session_timeout 3600.
+ */
+export function witnessSession(config: KitConfig): ClickHouseClient {
+  return clickhouseClient(config, 'parity', { session_id: `kit-parity-${randomUUID()}`, clickhouse_settings: { session_timeout: '1800' } });
+}
+
 export interface WitnessOptions {
-  /** A client with its own session_id: the temporary table lives in that session. */
+  /** A client with its own session (witnessSession): the temporary table lives in that session. */
   session: ClickHouseClient;
   kafka: Kafka;
   registry: Registry;
