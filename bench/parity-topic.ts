@@ -125,7 +125,7 @@ await run(program, async () => {
           const session = witnessSession(config);
           try {
             witness = await topicWitness(config.topic, ranges, [{ leg: 'kafka_engine', table, present: true }], {
-              session, kafka, registry, samplePercent: 100, diffLimit: 5, timeoutMs: 600_000,
+              session, kafka, registry, samplePercent: 100, diffLimit: 5, idleTimeoutMs: 60_000,
             });
           } finally {
             await session.close();

@@ -53,7 +53,7 @@ export interface VerifyOptions {
   /** `--incremental`: check only above the watermarks kept in this database, and move them. */
   incremental?: { database: string };
   /** `--content topic`: compare each leg with the topic's own records too. */
-  witness?: Omit<WitnessOptions, 'diffLimit' | 'timeoutMs' | 'onProgress'>;
+  witness?: Omit<WitnessOptions, 'diffLimit' | 'idleTimeoutMs' | 'onProgress'>;
   /** Legs known not to be deployed (e.g. Connect has no such connector): reported absent, not waited for. */
   notDeployed?: string[];
   onProgress?: (line: string) => void;
@@ -149,6 +149,9 @@ const offsetKey = (d: { partition: number; offset: bigint }) => `${d.partition}:
 export function isDuplicateNotice(d: DeadLetter): boolean {
   return d.exceptionClass?.endsWith('.DuplicateException') ?? false;
 }
+
+/** The topic witness gives up when the broker sends nothing for this long. */
+const WITNESS_IDLE_TIMEOUT_MS = 60_000;
 
 /** Runs of duplicated offsets a report lists per leg. */
 const DUPLICATE_RANGES_SHOWN = 1000;
@@ -447,7 +450,7 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
         opts.topic,
         ranges,
         legs.map((l) => ({ leg: l.leg, table: l.table, present: l.present })),
-        { ...opts.witness, diffLimit: opts.diffLimit, timeoutMs: opts.timeoutMs, onProgress: opts.onProgress },
+        { ...opts.witness, diffLimit: opts.diffLimit, idleTimeoutMs: WITNESS_IDLE_TIMEOUT_MS, onProgress: opts.onProgress },
       )
     : undefined;
 

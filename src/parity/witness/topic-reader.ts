@@ -86,7 +86,8 @@ export interface RecordSink {
 }
 
 export interface ReadOptions {
-  timeoutMs: number;
+  /** Fails when no batch arrives for this long (a range of any size reads to its end otherwise). */
+  idleTimeoutMs: number;
   sample: OffsetSample;
   sink: RecordSink;
   onProgress?: (read: number, total: bigint) => void;
@@ -116,8 +117,11 @@ export async function readRanges(kafka: Kafka, registry: Registry, topic: string
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`reading ${topic} took over ${Math.round(opts.timeoutMs / 1000)} s (${read} of ${total} records; partitions left: ${[...pending.keys()].join(', ')})`)),
-        opts.timeoutMs,
+        () =>
+          reject(
+            new Error(`no record of ${topic} arrived for ${Math.round(opts.idleTimeoutMs / 1000)} s (${read} of ${total} read; partitions left: ${[...pending.keys()].join(', ')}): is the broker up?`),
+          ),
+        opts.idleTimeoutMs,
       );
       const finish = (e?: unknown) => {
         clearTimeout(timer);
@@ -129,6 +133,7 @@ export async function readRanges(kafka: Kafka, registry: Registry, topic: string
           autoCommit: false,
           eachBatchAutoResolve: false,
           eachBatch: async ({ batch, resolveOffset, isRunning }) => {
+            timer.refresh();
             const range = pending.get(batch.partition);
             if (!range || !isRunning()) return;
             await decoder.prepare(batch.messages.map((m) => m.value));

@@ -35,7 +35,7 @@ export interface WitnessOptions {
   /** Percent of offsets compared, by a hash of partition and offset (100: all). */
   samplePercent: number;
   diffLimit: number;
-  timeoutMs: number;
+  idleTimeoutMs: number;
   onProgress?: (line: string) => void;
 }
 
@@ -146,7 +146,7 @@ export async function topicWitness(topic: string, ranges: OffsetRange[], legs: W
   const loader = new TopicTableLoader(o.session);
   let lastProgress = 0;
   const read = await readRanges(o.kafka, o.registry, topic, ranges, {
-    timeoutMs: o.timeoutMs,
+    idleTimeoutMs: o.idleTimeoutMs,
     sample,
     sink: loader,
     onProgress: (done, total) => {
