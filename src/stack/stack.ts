@@ -234,6 +234,11 @@ export class EmbeddedStack {
 
   private async startService(service: ServiceDef, ctx: StackContext): Promise<ServiceStatus> {
     const status = (startedMs?: number) => this.serviceStatus(service, true, startedMs);
+    const outdated = this.processes.alive(service.name) ? service.outdated?.(ctx) : undefined;
+    if (outdated) {
+      this.log(`${service.name}: restarting: ${outdated}`);
+      await this.stop(service.name);
+    }
     if (this.processes.alive(service.name)) {
       if (await service.ready(ctx)) {
         await service.afterReady?.(ctx);

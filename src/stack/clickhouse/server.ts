@@ -4,7 +4,7 @@
  * engine's command-line entry needs a plain native main thread).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { projectRoot } from '../../paths.js';
@@ -68,6 +68,27 @@ export function writeServerFiles(dir: string, extraUsersDir?: string): string {
     }
   }
   return path.join(dir, 'config.xml');
+}
+
+/**
+ * Why a server started from `dir` no longer has the users a start would give it (a users
+ * file added, removed or changed since, e.g. a new kit user after an update); undefined
+ * when they are the same. Compares what writeServerFiles would copy with the copies.
+ */
+export function serverUsersOutdated(dir: string, extraUsersDir?: string): string | undefined {
+  const usersD = path.join(dir, 'users.d');
+  const want = new Map<string, string>([[path.basename(KIT_USERS_FILE), KIT_USERS_FILE]]);
+  if (extraUsersDir && existsSync(extraUsersDir)) {
+    for (const f of readdirSync(extraUsersDir).filter((n) => n.endsWith('.xml'))) want.set(`extra-${f}`, path.join(extraUsersDir, f));
+  }
+  const have = existsSync(usersD) ? readdirSync(usersD).filter((n) => n.endsWith('.xml')) : [];
+  for (const [name, source] of want) {
+    const copy = path.join(usersD, name);
+    if (!existsSync(copy)) return `its users lack ${name}`;
+    if (readFileSync(copy, 'utf8') !== readFileSync(source, 'utf8')) return `${source} changed since it started`;
+  }
+  const extra = have.filter((n) => !want.has(n));
+  return extra.length > 0 ? `it has users files no longer in use: ${extra.join(', ')}` : undefined;
 }
 
 export interface ServerOptions {

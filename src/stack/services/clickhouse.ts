@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { httpOk } from '../probe.js';
 import { reconcileDeduplicationLogs } from '../clickhouse/dedup-log.js';
-import { pythonProblem, serverLaunchSpec, writeServerFiles } from '../clickhouse/server.js';
+import { pythonProblem, serverLaunchSpec, serverUsersOutdated, writeServerFiles } from '../clickhouse/server.js';
 import type { StackPaths } from '../../paths.js';
 import { HOST, SetupError, type ServiceDef, type StackContext } from './types.js';
 
@@ -30,6 +30,7 @@ export const clickhouse: ServiceDef = {
     if (problem) throw new SetupError(problem);
     writeServerFiles(dirs(ctx).configDir, extraUsersDir(ctx.paths));
   },
+  outdated: (ctx) => serverUsersOutdated(dirs(ctx).configDir, extraUsersDir(ctx.paths)),
   launch(ctx) {
     // The server is stopped here: its deduplication logs may only name blocks it stored.
     for (const r of reconcileDeduplicationLogs(dirs(ctx).dataDir)) {

@@ -30,6 +30,8 @@ export interface ServiceDef {
   prepare(ctx: StackContext): Promise<void> | void;
   launch(ctx: StackContext): LaunchSpec;
   ready(ctx: StackContext): Promise<boolean>;
+  /** Why the running process no longer matches what a start would give it (it is then restarted); undefined when it does. */
+  outdated?(ctx: StackContext): string | undefined;
   /** Runs once the service is ready (also when it was already running). */
   afterReady?(ctx: StackContext): Promise<void>;
 }
