@@ -380,7 +380,7 @@ interface SizeResult {
   hostPeakRssMiB?: number;
   verifyQueries: Awaited<ReturnType<typeof profile>>;
   /** --incremental: the first incremental check (sets the watermarks), then checks of `append` new offsets each. */
-  incremental?: { append: number; firstS: number; runsS: number[]; medianS: number; ratioToFullCheck: number };
+  incremental?: { append: number; firstS: number; runsS: number[]; medianS: number; rowsReadBelow: number[]; ratioToFullCheck: number };
   loadavg: number[];
 }
 
@@ -399,7 +399,7 @@ async function benchIncremental(
   ends: Map<number, number>,
   o: Opts,
   progress: (s: string) => void,
-): Promise<{ append: number; firstS: number; runsS: number[]; medianS: number }> {
+): Promise<{ append: number; firstS: number; runsS: number[]; medianS: number; rowsReadBelow: number[] }> {
   const legs = legsFromConfig(config);
   const check = () =>
     verifyParity(parityUser, kafka, kAdmin, { topic: config.topic, legs, wait: false, timeoutMs: 0, require: 'both', diffLimit: 20, incremental: { database: config.clickhouse.database } });
@@ -413,6 +413,8 @@ async function benchIncremental(
   expectExact(first.value, 'the first incremental check', total);
   progress(`first incremental check (sets the watermarks): ${(first.sample.ms / 1000).toFixed(2)} s`);
   const runsS: number[] = [];
+  // Rows the proof below the watermarks read afresh (parts written or merged since the last check).
+  const rowsReadBelow: number[] = [];
   let current = ends;
   for (let i = 0; i < o.repeat; i++) {
     await produceRecords(config, o.incremental!);
@@ -422,10 +424,11 @@ async function benchIncremental(
     const r = await measure(host, o.sampleMs, check);
     expectExact(r.value, `incremental check ${i + 1}`, o.incremental!);
     runsS.push(r.sample.ms / 1000);
-    progress(`incremental check ${i + 1}/${o.repeat} of ${o.incremental} new offsets: ${(r.sample.ms / 1000).toFixed(2)} s`);
+    rowsReadBelow.push(r.value.incremental!.belowWatermark.reduce((s, b) => s + Number(b.rowsRead), 0));
+    progress(`incremental check ${i + 1}/${o.repeat} of ${o.incremental} new offsets: ${(r.sample.ms / 1000).toFixed(2)} s (${rowsReadBelow.at(-1)} rows read below the watermarks)`);
   }
   const round = (x: number) => Math.round(x * 1000) / 1000;
-  return { append: o.incremental!, firstS: round(first.sample.ms / 1000), runsS: runsS.map(round), medianS: round(median(runsS)) };
+  return { append: o.incremental!, firstS: round(first.sample.ms / 1000), runsS: runsS.map(round), medianS: round(median(runsS)), rowsReadBelow };
 }
 
 async function benchSize(

@@ -1,9 +1,11 @@
 -- verify:parity --incremental: per topic, leg and partition, the offsets already proven exact
 -- (first_offset to watermark, inclusive) and what the leg's table held over them then: its row
 -- count, a checksum of its offsets and one of its content. Each later check proves from the
--- first two that nothing below the watermark was lost or duplicated since, reading only the
--- tables' sort key, then checks only the offsets above it. A row per change; the newest
--- (checked_at) holds. Written by verify:parity's user, which may insert here and nowhere else.
+-- first two that nothing below the watermark was lost or duplicated since, then checks only the
+-- offsets above it. The same two sums per data part of the leg's table (parts, part_rows,
+-- part_offsets_checksums) let that proof read only the parts written since: a part never
+-- changes once written. A row per change; the newest (checked_at) holds. Written by
+-- verify:parity's user, which may insert here and nowhere else.
 CREATE TABLE IF NOT EXISTS {{database}}.parity_watermarks
 (
     topic            String,
@@ -15,7 +17,17 @@ CREATE TABLE IF NOT EXISTS {{database}}.parity_watermarks
     row_count        UInt64,
     offsets_checksum UInt64,
     content_checksum UInt64,
+    parts            Array(String),
+    part_rows        Array(UInt64),
+    part_offsets_checksums Array(UInt64),
     checked_at       DateTime64(3, 'UTC') DEFAULT now64(3)
 )
 ENGINE = ReplacingMergeTree(checked_at)
 ORDER BY (topic, leg, partition);
+
+-- The per-part sums, on a table created before them (its watermarks have none: their next
+-- proof reads every part once).
+ALTER TABLE {{database}}.parity_watermarks
+    ADD COLUMN IF NOT EXISTS parts Array(String) AFTER content_checksum,
+    ADD COLUMN IF NOT EXISTS part_rows Array(UInt64) AFTER parts,
+    ADD COLUMN IF NOT EXISTS part_offsets_checksums Array(UInt64) AFTER part_rows;

@@ -21,6 +21,15 @@ export async function tableExists(ch: ClickHouseClient, database: string, table:
   return Number(r?.n ?? 0) > 0;
 }
 
+/** The names of a table's columns (none when it does not exist). */
+export async function tableColumns(ch: ClickHouseClient, database: string, table: string): Promise<string[]> {
+  const rows = await queryRows<{ name: string }>(ch, {
+    query: 'SELECT name FROM system.columns WHERE database = {db:String} AND table = {table:String}',
+    params: { db: database, table },
+  });
+  return rows.map((r) => r.name);
+}
+
 /**
  * A query, not /ping (which asks for no credentials): proves ClickHouse answers and
  * accepts this client's user. Not answering is a UsageError (exit 2); refused

@@ -40,15 +40,16 @@ export function qualified(database: string, table: string): string {
 /**
  * `_topic = t AND ((_partition = p0 AND _offset BETWEEN lo0 AND hi0) OR ...)`: the
  * tables are ordered by (_topic, _partition, _offset), so this reads only the ranges.
+ * `also` adds a condition of its own to a range's term.
  */
-export function rangeFilter(ranges: OffsetRange[], params: Record<string, unknown>): string {
+export function rangeFilter<R extends OffsetRange>(ranges: R[], params: Record<string, unknown>, also?: (range: R, i: number) => string): string {
   const live = ranges.filter((r) => r.to >= r.from);
   if (live.length === 0) return '0';
   const parts = live.map((r, i) => {
     params[`p${i}`] = r.partition;
     params[`lo${i}`] = r.from.toString();
     params[`hi${i}`] = r.to.toString();
-    return `(_partition = {p${i}:Int32} AND _offset BETWEEN {lo${i}:Int64} AND {hi${i}:Int64})`;
+    return `(_partition = {p${i}:Int32} AND _offset BETWEEN {lo${i}:Int64} AND {hi${i}:Int64}${also?.(r, i) ?? ''})`;
   });
   return `_topic = {topic:String} AND (${parts.join(' OR ')})`;
 }

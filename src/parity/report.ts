@@ -86,14 +86,14 @@ export function renderIncremental(report: ParityReport): string[] {
   for (const r of inc.resets) out.push(`  reset ${r.leg} p${r.partition}: ${r.reason}`);
   out.push(
     table(
-      ['leg', 'partition', 'below the watermark (rows now / proven)', 'checked', 'watermark', 'status'],
+      ['leg', 'partition', 'below the watermark (rows now / proven; rows read)', 'checked', 'watermark', 'status'],
       inc.watermarks.map((w) => {
         const below = inc.belowWatermark.find((b) => b.leg === w.leg && b.partition === w.partition);
         const range = report.ranges.find((r) => r.partition === w.partition);
         return [
           w.leg,
           w.partition,
-          below ? `${below.rows} / ${below.expectedRows} ${below.ok ? 'ok' : 'CHANGED'}` : '-',
+          below ? `${below.rows} / ${below.expectedRows} ${below.ok ? 'ok' : 'CHANGED'}; ${below.rowsRead} read` : '-',
           range && BigInt(range.to) >= BigInt(range.from) ? `[${range.from}, ${range.to}]` : 'nothing new',
           `${w.previous ?? '-'} -> ${w.watermark ?? '-'}`,
           w.status + (w.note ? ` (${w.note})` : ''),

@@ -431,7 +431,7 @@ export async function verifyParity(ch: ClickHouseClient, kafka: Kafka, admin: Ad
   for (const leg of opts.legs) {
     if (!opts.notDeployed?.includes(leg.name) && (await tableExists(ch, leg.database, leg.table))) present.push(leg);
   }
-  const incLegs = present.map((l) => ({ leg: l.name, table: qualified(l.database, l.table) }));
+  const incLegs = present.map((l) => ({ leg: l.name, table: qualified(l.database, l.table), database: l.database, tableName: l.table }));
   const incremental = opts.incremental ? new Incremental(ch, opts.incremental.database, opts.topic) : undefined;
   if (incremental) ranges = await incremental.plan(truth, ranges, incLegs);
 

@@ -628,6 +628,14 @@ describe('ClickHouse XML', () => {
     for (const g of grants) {
       expect(g).toMatch(/^GRANT ((SELECT|SHOW( DATABASES| TABLES| COLUMNS)?)(, (SELECT|SHOW( DATABASES| TABLES| COLUMNS)?))* ON (kit\.\*|system\.\w+)|CREATE TEMPORARY TABLE ON \*\.\*|INSERT ON kit\.parity_watermarks)$/);
     }
+    // Every system table verify:parity's code reads (its subfolders included) is granted.
+    const code = readdirSync(new URL('src/parity', root), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => read(`src/parity/${f}`))
+      .join('\n');
+    const readByParity = new Set([...code.matchAll(/\bsystem\.(\w+)/g)].map((m) => m[1]!));
+    expect(readByParity.has('parts')).toBe(true);
+    for (const t of readByParity) if (!['tables', 'columns', 'databases', 'one'].includes(t)) expect(grants, `kit_parity lacks system.${t}`).toContain(`GRANT SELECT ON system.${t}`);
     // The watermarks table is the kit's own DDL, created by the admin.
     expect(read('sql/05_parity_watermarks.sql')).toMatch(/CREATE TABLE IF NOT EXISTS \{\{database\}\}\.parity_watermarks/);
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { add64, rangesAbove, validWatermarks, type Watermark } from '../../src/parity/incremental/watermarks.js';
+import { add64, partSumsQuery, rangesAbove, validWatermarks, type Watermark } from '../../src/parity/incremental/watermarks.js';
 
 const mark = (over: Partial<Watermark>): Watermark => ({
-  leg: 'kafka_engine', table: 'kit.events_kafka', partition: 0, firstOffset: 0n, watermark: 99n, rowCount: 100n, offsetsChecksum: 1n, contentChecksum: 2n, ...over,
+  leg: 'kafka_engine', table: 'kit.events_kafka', partition: 0, firstOffset: 0n, watermark: 99n, rowCount: 100n, offsetsChecksum: 1n, contentChecksum: 2n, parts: [], ...over,
 });
 const truth = [
   { partition: 0, logStart: 0n, end: 200n },
@@ -52,5 +52,21 @@ describe('rangesAbove', () => {
 describe('add64', () => {
   it("wraps as ClickHouse's UInt64 sums do", () => {
     expect(add64((1n << 64n) - 1n, 2n)).toBe(1n);
+  });
+});
+
+describe('partSumsQuery', () => {
+  it('sums per part and partition, leaving out each range\'s known parts by bound parameter', () => {
+    const q = partSumsQuery('kit.events_kafka', 't', [
+      { partition: 0, from: 0n, to: 99n, skipParts: ['all_1_5_1', "x') OR 1 --"] },
+      { partition: 1, from: 0n, to: 49n },
+    ], false);
+    expect(q.query).toMatch(/GROUP BY _part, _partition/);
+    expect(q.query).toMatch(/\(_partition = \{p0:Int32\} AND _offset BETWEEN \{lo0:Int64\} AND \{hi0:Int64\} AND _part NOT IN \{skip0:Array\(String\)\}\)/);
+    expect(q.query).toMatch(/\(_partition = \{p1:Int32\} AND _offset BETWEEN \{lo1:Int64\} AND \{hi1:Int64\}\)/);
+    expect(q.query).not.toContain('all_1_5_1');
+    expect(q.params).toMatchObject({ skip0: ['all_1_5_1', "x') OR 1 --"], p1: 1, hi1: '49' });
+    expect(q.query).not.toMatch(/content_checksum/);
+    expect(partSumsQuery('kit.events_kafka', 't', [{ partition: 0, from: 0n, to: 9n }], true).query).toMatch(/content_checksum/);
   });
 });

@@ -15,16 +15,21 @@ describe('OffsetSample', () => {
     const ten = new OffsetSample(10);
     let inOne = 0;
     let inTen = 0;
+    // Counted, then asserted once: 300,000 expect() calls take seconds on a loaded machine.
+    let unstable = 0;
+    let notNested = 0;
     for (let p = 0; p < 3; p++) {
       for (let o = 0n; o < 100_000n; o++) {
         const a = one.has(p, o);
-        expect(again.has(p, o)).toBe(a);
+        if (again.has(p, o) !== a) unstable++;
         const b = ten.has(p, o);
-        if (a) expect(b).toBe(true);
+        if (a && !b) notNested++;
         inOne += Number(a);
         inTen += Number(b);
       }
     }
+    expect(unstable).toBe(0);
+    expect(notNested).toBe(0);
     expect(inOne / 300_000).toBeGreaterThan(0.009);
     expect(inOne / 300_000).toBeLessThan(0.011);
     expect(inTen / 300_000).toBeGreaterThan(0.098);

@@ -1,21 +1,40 @@
 /**
  * verify:parity --incremental: checks only the offsets above each leg's watermark, after a
  * cheap proof that nothing below it was lost or duplicated since (row count and offsets
- * checksum, reading only the tables' sort key), and moves the watermark of every partition
- * the check found exact.
+ * checksum), and moves the watermark of every partition the check found exact.
+ *
+ * The proof reads only what changed: each watermark keeps its sums per data part, and a
+ * part still active is the same part (parts are immutable), so only parts written since
+ * (new inserts, merges, mutations) are read, and of those only the sort key. Sums that do
+ * not add up are summed again from every part before the proof fails, so a part merged
+ * away between listing and reading costs a re-read, never a wrong verdict.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { UsageError } from '../../cli.js';
-import { queryRows, tableExists } from '../../clickhouse/query.js';
+import { queryRows, tableColumns } from '../../clickhouse/query.js';
 import { qualified, type OffsetRange } from '../queries.js';
 import type { PartitionTruth } from '../truth.js';
 import type { WitnessReport } from '../witness/witness.js';
-import { add64, offsetSumsQuery, rangesAbove, readWatermarksQuery, validWatermarks, WATERMARK_TABLE, type Reset, type Watermark } from './watermarks.js';
+import {
+  activePartsQuery,
+  add64,
+  partSumsQuery,
+  rangesAbove,
+  readWatermarksQuery,
+  validWatermarks,
+  WATERMARK_TABLE,
+  type PartRange,
+  type PartSum,
+  type Reset,
+  type Watermark,
+} from './watermarks.js';
 
 export interface IncrementalLeg {
   leg: string;
   /** Qualified table. */
   table: string;
+  database: string;
+  tableName: string;
 }
 
 export interface WatermarkChange {
@@ -34,6 +53,9 @@ export interface BelowWatermark {
   checkedAt?: string;
   expectedRows: string;
   rows: string;
+  /** Rows summed afresh, from parts written since the watermark was proven; the rest came from parts proven before. */
+  rowsRead: string;
+  partsReused: number;
   ok: boolean;
 }
 
@@ -51,17 +73,55 @@ export interface PartitionVerdict {
   why?: string;
 }
 
-interface SumRow {
+interface PartSumRow {
+  part: string;
   partition: number;
   rows: string;
   offsets_checksum: string;
   content_checksum?: string;
 }
 
+type PartSums = Map<string, PartSum>;
+
+const PART_COLUMNS = ['parts', 'part_rows', 'part_offsets_checksums'];
+
+const key = (leg: string, partition: number) => `${leg}/${partition}`;
+
+function total(sums: Iterable<PartSum>): { rows: bigint; offsetsChecksum: bigint } {
+  let rows = 0n;
+  let offsetsChecksum = 0n;
+  for (const s of sums) {
+    rows += s.rows;
+    offsetsChecksum = add64(offsetsChecksum, s.offsetsChecksum);
+  }
+  return { rows, offsetsChecksum };
+}
+
+/** Adds a query's rows to per-partition part sums (a part's sums over two ranges add up). */
+function addRows(into: Map<number, PartSums>, rows: PartSumRow[], keep: (part: string) => boolean = () => true): void {
+  for (const r of rows) {
+    if (!keep(r.part)) continue;
+    const sums = into.get(r.partition) ?? new Map<string, PartSum>();
+    into.set(r.partition, sums);
+    const had = sums.get(r.part);
+    sums.set(r.part, {
+      part: r.part,
+      rows: (had?.rows ?? 0n) + BigInt(r.rows),
+      offsetsChecksum: add64(had?.offsetsChecksum ?? 0n, BigInt(r.offsets_checksum)),
+    });
+  }
+}
+
 export class Incremental {
   private kept: Watermark[] = [];
   private resets: Reset[] = [];
   private below: BelowWatermark[] = [];
+  /** Per leg: the table's active parts when the proof listed them. */
+  private active = new Map<string, Set<string>>();
+  /** Per leg and partition: the sums of the listed parts over [first offset, watermark], as proven now. */
+  private proven = new Map<string, PartSums>();
+  /** Leg partitions whose part sums were read afresh: their watermark row is rewritten even when it does not move. */
+  private refreshed = new Set<string>();
 
   constructor(
     private readonly ch: ClickHouseClient,
@@ -75,21 +135,31 @@ export class Incremental {
 
   /** Reads the watermarks and keeps those that still hold against the topic; returns the ranges left to check. */
   async plan(truth: PartitionTruth[], ranges: OffsetRange[], legs: IncrementalLeg[]): Promise<OffsetRange[]> {
-    if (!(await tableExists(this.ch, this.database, WATERMARK_TABLE))) {
+    const columns = await tableColumns(this.ch, this.database, WATERMARK_TABLE);
+    if (columns.length === 0) {
       throw new UsageError(`--incremental keeps its watermarks in ${this.table}, which does not exist: run \`npm run sql:apply\` (sql/05_parity_watermarks.sql)`);
     }
-    const rows = await queryRows<Record<string, string | number>>(this.ch, readWatermarksQuery(this.table, this.topic));
-    const marks: Watermark[] = rows.map((r) => ({
-      leg: String(r.leg),
-      table: String(r.table_name),
-      partition: Number(r.partition),
-      firstOffset: BigInt(r.first_offset!),
-      watermark: BigInt(r.watermark!),
-      rowCount: BigInt(r.row_count!),
-      offsetsChecksum: BigInt(r.offsets_checksum!),
-      contentChecksum: BigInt(r.content_checksum!),
-      checkedAt: String(r.last_checked),
-    }));
+    if (!PART_COLUMNS.every((c) => columns.includes(c))) {
+      throw new UsageError(`${this.table} predates the per-part sums (${PART_COLUMNS.join(', ')}): run \`npm run sql:apply\`, which adds them keeping every watermark`);
+    }
+    const rows = await queryRows<Record<string, string | number | string[]>>(this.ch, readWatermarksQuery(this.table, this.topic));
+    const marks: Watermark[] = rows.map((r) => {
+      const names = (r.parts ?? []) as string[];
+      const partRows = (r.part_rows ?? []) as string[];
+      const partSums = (r.part_offsets_checksums ?? []) as string[];
+      return {
+        leg: String(r.leg),
+        table: String(r.table_name),
+        partition: Number(r.partition),
+        firstOffset: BigInt(r.first_offset as string),
+        watermark: BigInt(r.watermark as string),
+        rowCount: BigInt(r.row_count as string),
+        offsetsChecksum: BigInt(r.offsets_checksum as string),
+        contentChecksum: BigInt(r.content_checksum as string),
+        parts: names.map((part, i) => ({ part, rows: BigInt(partRows[i] ?? 0), offsetsChecksum: BigInt(partSums[i] ?? 0) })),
+        checkedAt: String(r.last_checked),
+      };
+    });
     ({ kept: this.kept, resets: this.resets } = validWatermarks(marks, truth, legs));
     await this.proveBelow(legs);
     return rangesAbove(ranges, this.kept, legs.map((l) => l.leg));
@@ -99,18 +169,66 @@ export class Incremental {
     return this.kept.find((m) => m.leg === leg && m.partition === partition);
   }
 
-  /** Row count and offsets checksum below each watermark, as recorded; a watermark whose rows changed is dropped (its partition is checked from its start). */
+  /** Sums of the parts not skipped, per partition, over each mark's proven offsets. */
+  private async sumBelow(leg: IncrementalLeg, marks: Watermark[], skip: (m: Watermark) => string[]): Promise<Map<number, PartSums>> {
+    const ranges: PartRange[] = marks.map((m) => ({ partition: m.partition, from: m.firstOffset, to: m.watermark, skipParts: skip(m) }));
+    const read = new Map<number, PartSums>();
+    addRows(read, await queryRows<PartSumRow>(this.ch, partSumsQuery(leg.table, this.topic, ranges, false)));
+    return read;
+  }
+
+  /**
+   * Row count and offsets checksum below each watermark, as recorded: the sums of the parts
+   * proven before that are still active, plus those of every other part, read. A watermark
+   * whose rows changed is dropped (its partition is checked from its start).
+   */
   private async proveBelow(legs: IncrementalLeg[]): Promise<void> {
     for (const leg of legs) {
       const marks = this.kept.filter((m) => m.leg === leg.leg);
       if (marks.length === 0) continue;
-      const sums = await queryRows<SumRow>(this.ch, offsetSumsQuery(leg.table, this.topic, marks.map((m) => ({ partition: m.partition, from: m.firstOffset, to: m.watermark })), false));
+      const active = new Set((await queryRows<{ name: string }>(this.ch, activePartsQuery(leg.database, leg.tableName))).map((r) => r.name));
+      this.active.set(leg.leg, active);
+      const known = (m: Watermark) => m.parts.filter((p) => active.has(p.part));
+      const fresh = await this.sumBelow(leg, marks, (m) => known(m).map((p) => p.part));
+      const holds = (m: Watermark, sums: PartSums) => {
+        const t = total(sums.values());
+        return t.rows === m.rowCount && t.offsetsChecksum === m.offsetsChecksum;
+      };
+      const combined = new Map<number, PartSums>();
+      for (const m of marks) combined.set(m.partition, new Map([...known(m).map((p) => [p.part, p] as const), ...(fresh.get(m.partition) ?? new Map())]));
+      // Sums that do not add up are taken again from every part: a part merged away after
+      // the listing would otherwise count twice.
+      const retry = marks.filter((m) => !holds(m, combined.get(m.partition)!) && known(m).length > 0);
+      if (retry.length > 0) {
+        const again = await this.sumBelow(leg, retry, () => []);
+        for (const m of retry) {
+          combined.set(m.partition, again.get(m.partition) ?? new Map());
+          fresh.set(m.partition, again.get(m.partition) ?? new Map());
+        }
+      }
       for (const m of marks) {
-        const s = sums.find((x) => x.partition === m.partition);
-        const rows = BigInt(s?.rows ?? 0);
-        const ok = rows === m.rowCount && BigInt(s?.offsets_checksum ?? 0) === m.offsetsChecksum;
-        this.below.push({ leg: m.leg, partition: m.partition, watermark: m.watermark.toString(), checkedAt: m.checkedAt, expectedRows: m.rowCount.toString(), rows: rows.toString(), ok });
-        if (!ok) this.kept = this.kept.filter((k) => k !== m);
+        const sums = combined.get(m.partition)!;
+        const t = total(sums.values());
+        const ok = holds(m, sums);
+        const readNow = fresh.get(m.partition) ?? new Map<string, PartSum>();
+        this.below.push({
+          leg: m.leg,
+          partition: m.partition,
+          watermark: m.watermark.toString(),
+          checkedAt: m.checkedAt,
+          expectedRows: m.rowCount.toString(),
+          rows: t.rows.toString(),
+          rowsRead: total(readNow.values()).rows.toString(),
+          partsReused: sums.size - readNow.size,
+          ok,
+        });
+        if (!ok) {
+          this.kept = this.kept.filter((k) => k !== m);
+          continue;
+        }
+        // Kept for the next proof: parts of the listing only (one written since may hold rows not read here).
+        this.proven.set(key(m.leg, m.partition), new Map([...sums].filter(([part]) => active.has(part))));
+        if (readNow.size > 0) this.refreshed.add(key(m.leg, m.partition));
       }
     }
   }
@@ -127,7 +245,7 @@ export class Incremental {
 
   /**
    * Moves the watermark of every leg's partition the check found exact to the end of the
-   * checked range, and records the changes.
+   * checked range, with its part sums, and records the changes.
    */
   async advance(legs: IncrementalLeg[], window: OffsetRange[], verdicts: PartitionVerdict[]): Promise<IncrementalReport> {
     const changes: WatermarkChange[] = [];
@@ -138,23 +256,39 @@ export class Incremental {
         const base = this.mark(leg.leg, r.partition);
         const v = verdicts.find((x) => x.leg === leg.leg && x.partition === r.partition);
         const previous = base?.watermark.toString();
-        if (base && base.watermark >= r.to) changes.push({ leg: leg.leg, partition: r.partition, status: 'unchanged', previous, watermark: previous });
-        else if (!v?.exact) changes.push({ leg: leg.leg, partition: r.partition, status: 'held', previous, watermark: previous, note: v?.why ?? 'not checked' });
+        const same = (status: 'unchanged' | 'held', note?: string) => {
+          changes.push({ leg: leg.leg, partition: r.partition, status, previous, watermark: previous, note });
+          // The same watermark, with the sums of the parts read afresh, so the next proof need not read them.
+          if (base && this.refreshed.has(key(leg.leg, r.partition))) written.push({ ...base, parts: [...this.proven.get(key(leg.leg, r.partition))!.values()] });
+        };
+        if (base && base.watermark >= r.to) same('unchanged');
+        else if (!v?.exact) same('held', v?.why ?? 'not checked');
         else grow.push({ range: { partition: r.partition, from: base ? base.watermark + 1n : r.from, to: r.to }, base });
       }
       if (grow.length === 0) continue;
-      const sums = await queryRows<SumRow>(this.ch, offsetSumsQuery(leg.table, this.topic, grow.map((g) => g.range), true));
+      const rows = await queryRows<PartSumRow>(this.ch, partSumsQuery(leg.table, this.topic, grow.map((g) => g.range), true));
+      const above = new Map<number, PartSums>();
+      addRows(above, rows);
       for (const { range, base } of grow) {
-        const s = sums.find((x) => x.partition === range.partition);
+        const inRange = rows.filter((x) => x.partition === range.partition);
+        const added = total(above.get(range.partition)?.values() ?? []);
+        const contentChecksum = inRange.reduce((s, x) => add64(s, BigInt(x.content_checksum ?? 0)), 0n);
+        // A part's sums over the new watermark's whole range: known below the old one for the
+        // listed parts only (for a new watermark, the range is the whole range).
+        const parts = new Map<number, PartSums>();
+        const listed = this.active.get(leg.leg);
+        if (base) parts.set(range.partition, new Map(this.proven.get(key(leg.leg, range.partition)) ?? []));
+        addRows(parts, inRange, (part) => !base || (listed?.has(part) ?? false));
         const next: Watermark = {
           leg: leg.leg,
           table: leg.table,
           partition: range.partition,
           firstOffset: base?.firstOffset ?? range.from,
           watermark: range.to,
-          rowCount: (base?.rowCount ?? 0n) + BigInt(s?.rows ?? 0),
-          offsetsChecksum: add64(base?.offsetsChecksum ?? 0n, BigInt(s?.offsets_checksum ?? 0)),
-          contentChecksum: add64(base?.contentChecksum ?? 0n, BigInt(s?.content_checksum ?? 0)),
+          rowCount: (base?.rowCount ?? 0n) + added.rows,
+          offsetsChecksum: add64(base?.offsetsChecksum ?? 0n, added.offsetsChecksum),
+          contentChecksum: add64(base?.contentChecksum ?? 0n, contentChecksum),
+          parts: [...(parts.get(range.partition)?.values() ?? [])],
         };
         written.push(next);
         changes.push({ leg: leg.leg, partition: range.partition, status: base ? 'advanced' : 'new', previous: base?.watermark.toString(), watermark: range.to.toString() });
@@ -164,7 +298,7 @@ export class Incremental {
     for (const d of dropped) {
       if (written.some((w) => w.leg === d.leg && w.partition === d.partition)) continue;
       const table = legs.find((l) => l.leg === d.leg)?.table ?? '';
-      written.push({ leg: d.leg, table, partition: d.partition, firstOffset: 0n, watermark: -1n, rowCount: 0n, offsetsChecksum: 0n, contentChecksum: 0n });
+      written.push({ leg: d.leg, table, partition: d.partition, firstOffset: 0n, watermark: -1n, rowCount: 0n, offsetsChecksum: 0n, contentChecksum: 0n, parts: [] });
       const c = changes.find((x) => x.leg === d.leg && x.partition === d.partition);
       if (c) Object.assign(c, { status: 'reset', watermark: undefined });
     }
@@ -182,6 +316,9 @@ export class Incremental {
           row_count: w.rowCount.toString(),
           offsets_checksum: w.offsetsChecksum.toString(),
           content_checksum: w.contentChecksum.toString(),
+          parts: w.parts.map((p) => p.part),
+          part_rows: w.parts.map((p) => p.rows.toString()),
+          part_offsets_checksums: w.parts.map((p) => p.offsetsChecksum.toString()),
         })),
       });
     }

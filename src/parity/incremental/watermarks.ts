@@ -16,7 +16,25 @@ export interface Watermark {
   rowCount: bigint;
   offsetsChecksum: bigint;
   contentChecksum: bigint;
+  /** What each data part of the table held of [firstOffset, watermark] when it was proven. */
+  parts: PartSum[];
   checkedAt?: string;
+}
+
+/**
+ * Rows and offsets checksum of one data part over a partition's proven offsets. A part
+ * never changes once written (a merge or mutation writes a new part under a new name), so
+ * a part still active need not be read again: its sums are as they were.
+ */
+export interface PartSum {
+  part: string;
+  rows: bigint;
+  offsetsChecksum: bigint;
+}
+
+/** An offset range to sum, leaving out the parts whose sums over it are already known. */
+export interface PartRange extends OffsetRange {
+  skipParts?: string[];
 }
 
 export const WATERMARK_TABLE = 'parity_watermarks';
@@ -31,7 +49,9 @@ export function readWatermarksQuery(table: string, topic: string): BuiltQuery {
       SELECT leg, argMax(table_name, checked_at) AS table_name, partition,
              argMax(first_offset, checked_at) AS first_offset, argMax(watermark, checked_at) AS watermark,
              argMax(row_count, checked_at) AS row_count, argMax(offsets_checksum, checked_at) AS offsets_checksum,
-             argMax(content_checksum, checked_at) AS content_checksum, max(checked_at) AS last_checked
+             argMax(content_checksum, checked_at) AS content_checksum, argMax(parts, checked_at) AS parts,
+             argMax(part_rows, checked_at) AS part_rows, argMax(part_offsets_checksums, checked_at) AS part_offsets_checksums,
+             max(checked_at) AS last_checked
       FROM ${table}
       WHERE topic = {topic:String}
       GROUP BY leg, partition
@@ -41,21 +61,34 @@ export function readWatermarksQuery(table: string, topic: string): BuiltQuery {
 }
 
 /**
- * Per partition over `ranges`: rows, a checksum of their offsets (reading only the sort
- * key: cheap, for the proof below a watermark) and, when asked, of their content.
+ * Per data part and partition over `ranges`: rows, a checksum of their offsets (reading only
+ * the sort key: cheap, for the proof below a watermark) and, when asked, of their content.
+ * A range's `skipParts` are left unread (ClickHouse selects parts by `_part` before reading).
  */
-export function offsetSumsQuery(table: string, topic: string, ranges: OffsetRange[], withContent: boolean): BuiltQuery {
+export function partSumsQuery(table: string, topic: string, ranges: PartRange[], withContent: boolean): BuiltQuery {
   const params: Record<string, unknown> = { topic };
-  const where = rangeFilter(ranges, params);
+  const where = rangeFilter(ranges, params, (r, i) => {
+    if (!r.skipParts?.length) return '';
+    params[`skip${i}`] = r.skipParts;
+    return ` AND _part NOT IN {skip${i}:Array(String)}`;
+  });
   return {
     query: `
-      SELECT _partition AS partition, count() AS rows, sum(cityHash64(_offset)) AS offsets_checksum
+      SELECT _part AS part, _partition AS partition, count() AS rows, sum(cityHash64(_offset)) AS offsets_checksum
              ${withContent ? `, sum(cityHash64(${CONTENT_HASH}, _offset)) AS content_checksum` : ''}
       FROM ${table}
       WHERE ${where}
-      GROUP BY _partition
-      ORDER BY _partition`,
+      GROUP BY _part, _partition
+      ORDER BY _partition, _part`,
     params,
+  };
+}
+
+/** The table's active data parts, by name. */
+export function activePartsQuery(database: string, table: string): BuiltQuery {
+  return {
+    query: 'SELECT name FROM system.parts WHERE database = {database:String} AND table = {table:String} AND active',
+    params: { database, table },
   };
 }
 
