@@ -67,6 +67,7 @@ export function kafkaConsumersQuery(columns: ReadonlySet<string>): string {
          num_messages_read,
          num_commits,
          formatDateTime(last_poll_time, ${ISO}, 'UTC') AS last_poll,
+         if(toUnixTimestamp(last_poll_time) = 0, NULL, dateDiff('second', last_poll_time, now())) AS last_poll_age,
          formatDateTime(last_commit_time, ${ISO}, 'UTC') AS last_commit,
          is_currently_used,${optional}
          arrayMap(t -> formatDateTime(t, ${ISO}, 'UTC'), exceptions.time) AS exception_times,
@@ -85,6 +86,7 @@ interface ConsumerRow {
   num_messages_read: number;
   num_commits: number;
   last_poll: string;
+  last_poll_age: number | null;
   last_commit: string;
   is_currently_used: number;
   dependencies?: string[][];
@@ -104,6 +106,7 @@ export function consumerFromRow(r: ConsumerRow): KafkaConsumerHealth {
     numMessagesRead: Number(r.num_messages_read),
     numCommits: Number(r.num_commits),
     lastPollTime: r.last_poll,
+    lastPollAgeSec: r.last_poll_age === null ? undefined : Number(r.last_poll_age),
     lastCommitTime: r.last_commit,
     isCurrentlyUsed: Number(r.is_currently_used) === 1,
     exceptions,
@@ -117,7 +120,8 @@ async function consumerColumns(ch: ClickHouseClient): Promise<Set<string>> {
   return new Set(rows.map((r) => r.name));
 }
 
-async function kafkaEngineSection(ctx: HealthContext): Promise<KafkaEngineSection> {
+/** The kit's Kafka-engine table and its consumers, as system.kafka_consumers shows them. */
+export async function kafkaEngineSection(ctx: Pick<HealthContext, 'ch' | 'config'>): Promise<KafkaEngineSection> {
   const { database } = ctx.config.clickhouse;
   const table = ctx.config.tables.kafkaQueue;
   const exists = await tableExists(ctx.ch, database, table);

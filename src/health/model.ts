@@ -52,7 +52,10 @@ export interface KafkaConsumerHealth {
   numMessagesRead: number;
   numCommits: number;
   lastPollTime: string;
+  /** Seconds since the last poll, by ClickHouse's clock; undefined before the first. */
+  lastPollAgeSec?: number;
   lastCommitTime: string;
+  /** Held by a streaming thread now. */
   isCurrentlyUsed: boolean;
   /** Materialized views (and their targets) reading the table; absent where ClickHouse does not say (25.8). */
   dependencies?: string[][];
@@ -101,7 +104,30 @@ export interface VerdictOptions {
   exceptionWindowSec: number;
   /** The Kafka-engine group's total lag at an earlier look: tells whether its lag grows. */
   previousEngineLag?: number;
+  /** A consumer held by its streaming thread without polling for longer than this is hung (default HUNG_AFTER_SEC). */
+  hungAfterSec?: number;
 }
+
+/**
+ * A streaming thread polls many times a second, or lets its consumer go between rounds;
+ * two minutes held without a poll is far past any block the kit's views write.
+ */
+export const HUNG_AFTER_SEC = 120;
+
+/**
+ * A consumer whose streaming thread holds it without polling: ClickHouse's Kafka engine
+ * commits offsets synchronously, and a commit sent while the broker is down can wait for
+ * good (ClickHouse issue 113920, seen here after a broker restart). Nothing but a server
+ * restart frees the thread: DETACH and DROP wait on it too.
+ */
+export function isHung(c: KafkaConsumerHealth, hungAfterSec = HUNG_AFTER_SEC): boolean {
+  return c.isCurrentlyUsed && c.lastPollAgeSec !== undefined && c.lastPollAgeSec > hungAfterSec;
+}
+
+/** What to do about a hung consumer, on either stack. */
+export const HUNG_REMEDY =
+  'restart ClickHouse (`npm run stack:restart -- clickhouse` on the embedded stack, `docker compose restart clickhouse` on Docker); ' +
+  'the rows of its last block were written but not committed, so they land again and verify:parity names them as duplicates';
 
 const firstLine = (text: string) => text.split('\n')[0]!.trim();
 
@@ -141,8 +167,9 @@ export function needsLagTrend(s: Pick<HealthSections, 'lag' | 'kafkaEngine'>, op
 }
 
 /**
- * Unhealthy (exit 1): the connector or a task FAILED; a Kafka-engine consumer raised
- * an exception within the window and has not recovered from it (see recoveredFrom);
+ * Unhealthy (exit 1): the connector or a task FAILED; a Kafka-engine consumer is hung
+ * (see isHung), or raised an exception within the window and has not recovered from it
+ * (see recoveredFrom);
  * the topic or the Kafka-engine table is missing. Everything else is a note: lag, DLQ
  * records, error rows, a recovered-from exception, a connector or task in any other
  * state (one Connect adds later included), a connector that is not deployed, a
@@ -175,6 +202,13 @@ export function verdict(s: HealthSections, opts: VerdictOptions): Verdict {
     if (k.consumers.length === 0) notes.push(`Kafka-engine table ${k.table} has no consumer in system.kafka_consumers`);
     const lag = engineLag(s);
     for (const consumer of k.consumers) {
+      if (isHung(consumer, opts.hungAfterSec)) {
+        problems.push(
+          `Kafka-engine consumer ${consumer.consumerId || '(no id yet)'} of ${k.table} is hung: held by its streaming thread, no poll for ${consumer.lastPollAgeSec} s ` +
+            `(last at ${consumer.lastPollTime}, last commit at ${consumer.lastCommitTime}); a synchronous offset commit can block for good after the broker went away (ClickHouse issue 113920): ${HUNG_REMEDY}`,
+        );
+        continue;
+      }
       const recent = recentExceptions(consumer, opts.exceptionWindowSec);
       if (recent.length === 0) continue;
       const newest = recent[0]!;

@@ -2,7 +2,7 @@
 import { table } from '../cli.js';
 import { formatTraces, taskTable, UNKNOWN_WORKER } from '../connect/status.js';
 import type { LegIngest } from './ingest.js';
-import type { ConnectSection, HealthReport, KafkaEngineSection } from './model.js';
+import { isHung, type ConnectSection, type HealthReport, type KafkaEngineSection } from './model.js';
 
 const firstLine = (text: string) => text.split('\n')[0]!.trim();
 
@@ -42,9 +42,9 @@ function kafkaEngineBlock(k: KafkaEngineSection, windowSec: number): string {
         c.assignments.map((a) => `p${a.partition}@${a.currentOffset}`).join(' ') || '(none)',
         c.numMessagesRead,
         c.numCommits,
-        c.lastPollTime,
+        c.lastPollAgeSec === undefined ? c.lastPollTime : `${c.lastPollTime} (${c.lastPollAgeSec} s ago)`,
         c.lastCommitTime,
-        c.isCurrentlyUsed ? 'yes' : 'no',
+        isHung(c) ? 'yes: HUNG' : c.isCurrentlyUsed ? 'yes' : 'no',
         `${c.exceptions.filter((e) => e.ageSec <= windowSec).length} recent / ${c.exceptions.length}`,
       ]),
     ),

@@ -9,6 +9,7 @@ const row = (ages: number[]) => ({
   num_messages_read: 21,
   num_commits: 2,
   last_poll: '2026-01-01T00:00:09Z',
+  last_poll_age: 4 as number | null,
   last_commit: '2026-01-01T00:00:08Z',
   is_currently_used: 1,
   dependencies: [['kit.events_kafka_mv', 'kit.events_kafka']],
@@ -25,6 +26,11 @@ describe('consumerFromRow (system.kafka_consumers)', () => {
       { topic: 't', partition: 1, currentOffset: '9007199254740993' },
     ]);
     expect(c).toMatchObject({ numMessagesRead: 21, numCommits: 2, isCurrentlyUsed: true, exceptions: [] });
+  });
+
+  it('keeps the seconds since the last poll, none before the first poll', () => {
+    expect(consumerFromRow(row([])).lastPollAgeSec).toBe(4);
+    expect(consumerFromRow({ ...row([]), last_poll_age: null }).lastPollAgeSec).toBeUndefined();
   });
 
   it('zips the exception arrays, newest first, keeping the latest few', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupLag } from '../../src/health/lag.js';
-import { needsLagTrend, verdict, type HealthSections, type KafkaConsumerHealth } from '../../src/health/model.js';
+import { HUNG_AFTER_SEC, isHung, needsLagTrend, verdict, type HealthSections, type KafkaConsumerHealth } from '../../src/health/model.js';
 
 const WINDOW = { exceptionWindowSec: 300 };
 
@@ -11,6 +11,7 @@ function consumer(ages: number[] = []): KafkaConsumerHealth {
     numMessagesRead: 10,
     numCommits: 1,
     lastPollTime: '2026-01-01T00:00:00Z',
+    lastPollAgeSec: 1,
     lastCommitTime: '2026-01-01T00:00:00Z',
     isCurrentlyUsed: true,
     dependencies: [['kit.events_kafka_mv', 'kit.events_kafka']],
@@ -145,5 +146,24 @@ describe('verdict on a Kafka-engine consumer exception it may have recovered fro
     expect(needsLagTrend(lagging, { ...WINDOW, previousEngineLag: 10 })).toBe(false);
     expect(needsLagTrend(after('2026-01-01T12:01:55Z', '2026-01-01T12:01:50Z'), WINDOW)).toBe(false);
     expect(needsLagTrend(after('2026-01-01T11:59:58Z', '2026-01-01T11:59:58Z', 90n), WINDOW)).toBe(false);
+  });
+});
+
+describe('a hung Kafka-engine consumer (held by its streaming thread, no poll)', () => {
+  const hung = { ...consumer(), lastPollAgeSec: HUNG_AFTER_SEC + 1 };
+
+  it('is unhealthy with the restart that frees it, even when its exception has aged out of the window', () => {
+    const v = verdict(sections({ kafkaEngine: { table: 'kit.events_kafka_queue', exists: true, consumers: [hung] } }), WINDOW);
+    expect(v.exitCode).toBe(1);
+    expect(v.problems).toEqual([expect.stringMatching(/is hung: held by its streaming thread, no poll for 121 s .*npm run stack:restart -- clickhouse.*docker compose restart clickhouse/)]);
+  });
+
+  it('is told from a consumer between rounds, one polling, and one that never polled yet', () => {
+    expect(isHung(hung)).toBe(true);
+    expect(isHung({ ...hung, isCurrentlyUsed: false })).toBe(false);
+    expect(isHung({ ...hung, lastPollAgeSec: HUNG_AFTER_SEC })).toBe(false);
+    expect(isHung({ ...hung, lastPollAgeSec: undefined })).toBe(false);
+    expect(isHung(hung, 600)).toBe(false);
+    expect(verdict(sections(), WINDOW).exitCode).toBe(0);
   });
 });
