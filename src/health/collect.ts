@@ -69,6 +69,7 @@ export function kafkaConsumersQuery(columns: ReadonlySet<string>): string {
          formatDateTime(last_poll_time, ${ISO}, 'UTC') AS last_poll,
          if(toUnixTimestamp(last_poll_time) = 0, NULL, dateDiff('second', last_poll_time, now())) AS last_poll_age,
          formatDateTime(last_commit_time, ${ISO}, 'UTC') AS last_commit,
+         if(toUnixTimestamp(last_commit_time) = 0, NULL, dateDiff('second', last_commit_time, now())) AS last_commit_age,
          is_currently_used,${optional}
          arrayMap(t -> formatDateTime(t, ${ISO}, 'UTC'), exceptions.time) AS exception_times,
          arrayMap(t -> dateDiff('second', t, now()), exceptions.time) AS exception_ages,
@@ -88,6 +89,7 @@ interface ConsumerRow {
   last_poll: string;
   last_poll_age: number | null;
   last_commit: string;
+  last_commit_age: number | null;
   is_currently_used: number;
   dependencies?: string[][];
   exception_times: string[];
@@ -108,6 +110,7 @@ export function consumerFromRow(r: ConsumerRow): KafkaConsumerHealth {
     lastPollTime: r.last_poll,
     lastPollAgeSec: r.last_poll_age === null ? undefined : Number(r.last_poll_age),
     lastCommitTime: r.last_commit,
+    lastCommitAgeSec: r.last_commit_age === null ? undefined : Number(r.last_commit_age),
     isCurrentlyUsed: Number(r.is_currently_used) === 1,
     exceptions,
   };
@@ -120,6 +123,10 @@ async function consumerColumns(ch: ClickHouseClient): Promise<Set<string>> {
   return new Set(rows.map((r) => r.name));
 }
 
+/** Seconds since the server started or the table was created, whichever is later. */
+export const WATCHED_QUERY = `SELECT least(uptime(), dateDiff('second', metadata_modification_time, now())) AS watched
+  FROM system.tables WHERE database = {db:String} AND name = {table:String}`;
+
 /** The kit's Kafka-engine table and its consumers, as system.kafka_consumers shows them. */
 export async function kafkaEngineSection(ctx: Pick<HealthContext, 'ch' | 'config'>): Promise<KafkaEngineSection> {
   const { database } = ctx.config.clickhouse;
@@ -127,7 +134,10 @@ export async function kafkaEngineSection(ctx: Pick<HealthContext, 'ch' | 'config
   const exists = await tableExists(ctx.ch, database, table);
   const query = exists ? kafkaConsumersQuery(await consumerColumns(ctx.ch)) : undefined;
   const consumers = query ? (await queryRows<ConsumerRow>(ctx.ch, { query, params: { db: database, table } })).map(consumerFromRow) : [];
-  return { table: qualified(database, table), exists, consumers };
+  if (!exists) return { table: qualified(database, table), exists, consumers };
+  // How long the table has been consuming on this server: consumers' times start over with either.
+  const [w] = await queryRows<{ watched: string }>(ctx.ch, { query: WATCHED_QUERY, params: { db: database, table } });
+  return { table: qualified(database, table), exists, consumers, watchedSec: w ? Number(w.watched) : undefined };
 }
 
 async function errorsTableSection(ctx: HealthContext): Promise<CountSection> {

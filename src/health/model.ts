@@ -55,6 +55,8 @@ export interface KafkaConsumerHealth {
   /** Seconds since the last poll, by ClickHouse's clock; undefined before the first. */
   lastPollAgeSec?: number;
   lastCommitTime: string;
+  /** Seconds since the last commit, by ClickHouse's clock; undefined before the first. */
+  lastCommitAgeSec?: number;
   /** Held by a streaming thread now. */
   isCurrentlyUsed: boolean;
   /** Materialized views (and their targets) reading the table; absent where ClickHouse does not say (25.8). */
@@ -67,6 +69,8 @@ export interface KafkaEngineSection {
   table: string;
   exists: boolean;
   consumers: KafkaConsumerHealth[];
+  /** Seconds since the server started or the table was created, whichever is later (consumers start over with either). */
+  watchedSec?: number;
 }
 
 export interface CountSection {
@@ -104,15 +108,17 @@ export interface VerdictOptions {
   exceptionWindowSec: number;
   /** The Kafka-engine group's total lag at an earlier look: tells whether its lag grows. */
   previousEngineLag?: number;
-  /** A consumer held by its streaming thread without polling for longer than this is hung (default HUNG_AFTER_SEC). */
-  hungAfterSec?: number;
+  /** A consumer held by its streaming thread without polling, or a lagging table without a commit, for longer than this is stuck (default STUCK_AFTER_SEC). */
+  stuckAfterSec?: number;
 }
 
 /**
- * A streaming thread polls many times a second, or lets its consumer go between rounds;
- * two minutes held without a poll is far past any block the kit's views write.
+ * A streaming thread polls many times a second, or lets its consumer go between rounds,
+ * and commits each block it writes (at least every second while there is lag); two
+ * minutes without either is far past any block the kit's views write, and past a
+ * restarted consumer's wait for its group's session timeout (45 s).
  */
-export const HUNG_AFTER_SEC = 120;
+export const STUCK_AFTER_SEC = 120;
 
 /**
  * A consumer whose streaming thread holds it without polling: ClickHouse's Kafka engine
@@ -120,8 +126,21 @@ export const HUNG_AFTER_SEC = 120;
  * good (ClickHouse issue 113920, seen here after a broker restart). Nothing but a server
  * restart frees the thread: DETACH and DROP wait on it too.
  */
-export function isHung(c: KafkaConsumerHealth, hungAfterSec = HUNG_AFTER_SEC): boolean {
-  return c.isCurrentlyUsed && c.lastPollAgeSec !== undefined && c.lastPollAgeSec > hungAfterSec;
+export function isHung(c: KafkaConsumerHealth, afterSec = STUCK_AFTER_SEC): boolean {
+  return c.isCurrentlyUsed && c.lastPollAgeSec !== undefined && c.lastPollAgeSec > afterSec;
+}
+
+/**
+ * Seconds the table has lagged without any of its consumers committing, when that is longer
+ * than `afterSec`; undefined otherwise. After a broker outage a consumer can fail its commit
+ * and then never rejoin its group (it polls, "Can't get assignment", the group has no
+ * member); DETACH TABLE and ATTACH TABLE bring it back, as does a server restart.
+ */
+export function stalledFor(k: KafkaEngineSection, lag: number | undefined, afterSec = STUCK_AFTER_SEC): number | undefined {
+  if (!lag || k.watchedSec === undefined || k.consumers.length === 0) return undefined;
+  const sinceCommit = Math.min(...k.consumers.map((c) => c.lastCommitAgeSec ?? Infinity));
+  const quiet = Math.min(sinceCommit, k.watchedSec);
+  return quiet > afterSec ? quiet : undefined;
 }
 
 /** What to do about a hung consumer, on either stack. */
@@ -168,7 +187,7 @@ export function needsLagTrend(s: Pick<HealthSections, 'lag' | 'kafkaEngine'>, op
 
 /**
  * Unhealthy (exit 1): the connector or a task FAILED; a Kafka-engine consumer is hung
- * (see isHung), or raised an exception within the window and has not recovered from it
+ * (see isHung) or its table stalled (see stalledFor), or a consumer raised an exception within the window and has not recovered from it
  * (see recoveredFrom);
  * the topic or the Kafka-engine table is missing. Everything else is a note: lag, DLQ
  * records, error rows, a recovered-from exception, a connector or task in any other
@@ -202,7 +221,7 @@ export function verdict(s: HealthSections, opts: VerdictOptions): Verdict {
     if (k.consumers.length === 0) notes.push(`Kafka-engine table ${k.table} has no consumer in system.kafka_consumers`);
     const lag = engineLag(s);
     for (const consumer of k.consumers) {
-      if (isHung(consumer, opts.hungAfterSec)) {
+      if (isHung(consumer, opts.stuckAfterSec)) {
         problems.push(
           `Kafka-engine consumer ${consumer.consumerId || '(no id yet)'} of ${k.table} is hung: held by its streaming thread, no poll for ${consumer.lastPollAgeSec} s ` +
             `(last at ${consumer.lastPollTime}, last commit at ${consumer.lastCommitTime}); a synchronous offset commit can block for good after the broker went away (ClickHouse issue 113920): ${HUNG_REMEDY}`,
@@ -216,6 +235,15 @@ export function verdict(s: HealthSections, opts: VerdictOptions): Verdict {
       if (recoveredFrom(consumer, newest, lag, opts.previousEngineLag)) {
         notes.push(`${what} (recovered: polled at ${consumer.lastPollTime}, committed at ${consumer.lastCommitTime}, lag ${lag} not growing)`);
       } else problems.push(what);
+    }
+    const stalled = k.consumers.some((x) => isHung(x, opts.stuckAfterSec)) ? undefined : stalledFor(k, lag, opts.stuckAfterSec);
+    if (stalled !== undefined) {
+      const assigned = k.consumers.flatMap((x) => x.assignments.map((a) => `p${a.partition}`));
+      problems.push(
+        `Kafka-engine table ${k.table} is stalled: its group lags ${lag} message(s) and no consumer has committed for ${stalled} s ` +
+          `(assigned: ${assigned.join(' ') || 'nothing'}); after a broker outage a consumer can fail its commit and never rejoin its group. ` +
+          `DETACH TABLE ${k.table} then ATTACH TABLE ${k.table} brings it back, or ${HUNG_REMEDY}`,
+      );
     }
   }
 

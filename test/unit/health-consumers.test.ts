@@ -11,6 +11,7 @@ const row = (ages: number[]) => ({
   last_poll: '2026-01-01T00:00:09Z',
   last_poll_age: 4 as number | null,
   last_commit: '2026-01-01T00:00:08Z',
+  last_commit_age: 5 as number | null,
   is_currently_used: 1,
   dependencies: [['kit.events_kafka_mv', 'kit.events_kafka']],
   exception_times: ages.map((a) => `t-${a}`),
@@ -28,9 +29,10 @@ describe('consumerFromRow (system.kafka_consumers)', () => {
     expect(c).toMatchObject({ numMessagesRead: 21, numCommits: 2, isCurrentlyUsed: true, exceptions: [] });
   });
 
-  it('keeps the seconds since the last poll, none before the first poll', () => {
-    expect(consumerFromRow(row([])).lastPollAgeSec).toBe(4);
-    expect(consumerFromRow({ ...row([]), last_poll_age: null }).lastPollAgeSec).toBeUndefined();
+  it('keeps the seconds since the last poll and commit, none before the first', () => {
+    expect(consumerFromRow(row([]))).toMatchObject({ lastPollAgeSec: 4, lastCommitAgeSec: 5 });
+    const never = consumerFromRow({ ...row([]), last_poll_age: null, last_commit_age: null });
+    expect([never.lastPollAgeSec, never.lastCommitAgeSec]).toEqual([undefined, undefined]);
   });
 
   it('zips the exception arrays, newest first, keeping the latest few', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupLag } from '../../src/health/lag.js';
-import { HUNG_AFTER_SEC, isHung, needsLagTrend, verdict, type HealthSections, type KafkaConsumerHealth } from '../../src/health/model.js';
+import { isHung, needsLagTrend, stalledFor, STUCK_AFTER_SEC, verdict, type HealthSections, type KafkaConsumerHealth } from '../../src/health/model.js';
 
 const WINDOW = { exceptionWindowSec: 300 };
 
@@ -13,6 +13,7 @@ function consumer(ages: number[] = []): KafkaConsumerHealth {
     lastPollTime: '2026-01-01T00:00:00Z',
     lastPollAgeSec: 1,
     lastCommitTime: '2026-01-01T00:00:00Z',
+    lastCommitAgeSec: 1,
     isCurrentlyUsed: true,
     dependencies: [['kit.events_kafka_mv', 'kit.events_kafka']],
     exceptions: ages.map((ageSec) => ({ time: '2026-01-01T00:00:00Z', ageSec, text: `Broker: Unknown topic or partition\n0. ? @ 0x1` })),
@@ -150,7 +151,7 @@ describe('verdict on a Kafka-engine consumer exception it may have recovered fro
 });
 
 describe('a hung Kafka-engine consumer (held by its streaming thread, no poll)', () => {
-  const hung = { ...consumer(), lastPollAgeSec: HUNG_AFTER_SEC + 1 };
+  const hung = { ...consumer(), lastPollAgeSec: STUCK_AFTER_SEC + 1 };
 
   it('is unhealthy with the restart that frees it, even when its exception has aged out of the window', () => {
     const v = verdict(sections({ kafkaEngine: { table: 'kit.events_kafka_queue', exists: true, consumers: [hung] } }), WINDOW);
@@ -161,9 +162,36 @@ describe('a hung Kafka-engine consumer (held by its streaming thread, no poll)',
   it('is told from a consumer between rounds, one polling, and one that never polled yet', () => {
     expect(isHung(hung)).toBe(true);
     expect(isHung({ ...hung, isCurrentlyUsed: false })).toBe(false);
-    expect(isHung({ ...hung, lastPollAgeSec: HUNG_AFTER_SEC })).toBe(false);
+    expect(isHung({ ...hung, lastPollAgeSec: STUCK_AFTER_SEC })).toBe(false);
     expect(isHung({ ...hung, lastPollAgeSec: undefined })).toBe(false);
     expect(isHung(hung, 600)).toBe(false);
     expect(verdict(sections(), WINDOW).exitCode).toBe(0);
+  });
+});
+
+describe('a stalled Kafka-engine table (lag, and no commit for minutes)', () => {
+  // As seen after a broker restart: the commit failed, the consumer polls without an assignment, its group has no member.
+  const unassigned: KafkaConsumerHealth = { ...consumer(), consumerId: '', assignments: [], isCurrentlyUsed: false, lastPollAgeSec: 0, lastCommitAgeSec: 400 };
+  const engine = (consumers: KafkaConsumerHealth[], watchedSec = 3600) => ({ table: 'kit.events_kafka_queue', exists: true, consumers, watchedSec });
+  const lagging = (committed: bigint) => [groupLag('kafka_engine', 'ch', [{ partition: 0, logStart: 0n, end: 10n }], new Map([[0, committed]]))];
+
+  it('is unhealthy, naming DETACH/ATTACH and the restart', () => {
+    const v = verdict(sections({ kafkaEngine: engine([unassigned]), lag: lagging(4n) }), WINDOW);
+    expect(v.exitCode).toBe(1);
+    expect(v.problems).toEqual([
+      expect.stringMatching(/is stalled: its group lags 6 message\(s\) and no consumer has committed for 400 s \(assigned: nothing\).*DETACH TABLE kit\.events_kafka_queue then ATTACH TABLE .*stack:restart -- clickhouse/),
+    ]);
+  });
+
+  it('is told from a caught-up group, a recent commit, a table or server younger than the limit, and a hung consumer (reported as such)', () => {
+    expect(stalledFor(engine([unassigned]), 6)).toBe(400);
+    expect(stalledFor(engine([unassigned]), 0)).toBeUndefined();
+    expect(stalledFor(engine([{ ...unassigned, lastCommitAgeSec: STUCK_AFTER_SEC }]), 6)).toBeUndefined();
+    expect(stalledFor(engine([{ ...unassigned, lastCommitAgeSec: undefined }], 30), 6)).toBeUndefined();
+    expect(stalledFor(engine([{ ...unassigned, lastCommitAgeSec: undefined }], 200), 6)).toBe(200);
+    expect(stalledFor(engine([unassigned, { ...unassigned, lastCommitAgeSec: 2 }]), 6)).toBeUndefined();
+    const hung = { ...unassigned, isCurrentlyUsed: true, lastPollAgeSec: 400 };
+    const v = verdict(sections({ kafkaEngine: engine([hung]), lag: lagging(4n) }), WINDOW);
+    expect(v.problems).toEqual([expect.stringMatching(/is hung/)]);
   });
 });
