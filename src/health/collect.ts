@@ -227,6 +227,7 @@ export async function collectHealth(ctx: HealthContext, opts: CollectOptions): P
     verdictOpts.previousEngineLag = engineLag(sections);
     await sleep(trendSampleMs);
     sections.lag = await readLag(ctx, await topicEnds(admin, config.topic, topics));
+    sections.kafkaEngine = await kafkaEngineSection(ctx);
   }
   return { ...sections, verdict: verdict(sections, verdictOpts) };
 }

@@ -175,10 +175,14 @@ export function recoveredFrom(c: KafkaConsumerHealth, e: ConsumerException, lag:
   return lag === 0 || (previousLag !== undefined && lag <= previousLag);
 }
 
-/** True when only a second lag sample can tell a recovered consumer from a failing one. */
+/**
+ * True when only a second look can tell: a recovered consumer from a failing one, or a
+ * stalled table from one that was idle until a moment ago (its next commit is a second away).
+ */
 export function needsLagTrend(s: Pick<HealthSections, 'lag' | 'kafkaEngine'>, opts: VerdictOptions): boolean {
   const lag = engineLag(s);
   if (opts.previousEngineLag !== undefined || lag === undefined || lag === 0) return false;
+  if (stalledFor(s.kafkaEngine, lag, opts.stuckAfterSec) !== undefined) return true;
   return s.kafkaEngine.consumers.some((c) => {
     const newest = recentExceptions(c, opts.exceptionWindowSec)[0];
     return newest !== undefined && later(c.lastPollTime, newest.time) && later(c.lastCommitTime, newest.time);
@@ -236,7 +240,9 @@ export function verdict(s: HealthSections, opts: VerdictOptions): Verdict {
         notes.push(`${what} (recovered: polled at ${consumer.lastPollTime}, committed at ${consumer.lastCommitTime}, lag ${lag} not growing)`);
       } else problems.push(what);
     }
-    const stalled = k.consumers.some((x) => isHung(x, opts.stuckAfterSec)) ? undefined : stalledFor(k, lag, opts.stuckAfterSec);
+    // Only on a second look (see needsLagTrend), with the lag not shrinking since.
+    const confirmed = opts.previousEngineLag !== undefined && lag !== undefined && lag >= opts.previousEngineLag;
+    const stalled = !confirmed || k.consumers.some((x) => isHung(x, opts.stuckAfterSec)) ? undefined : stalledFor(k, lag, opts.stuckAfterSec);
     if (stalled !== undefined) {
       const assigned = k.consumers.flatMap((x) => x.assignments.map((a) => `p${a.partition}`));
       problems.push(

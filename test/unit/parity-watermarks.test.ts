@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { add64, partSumsQuery, rangesAbove, validWatermarks, type Watermark } from '../../src/parity/incremental/watermarks.js';
+import { add64, advanceSumsQuery, partSumsQuery, rangesAbove, validWatermarks, ZERO_UUID, type Watermark } from '../../src/parity/incremental/watermarks.js';
 
 const mark = (over: Partial<Watermark>): Watermark => ({
-  leg: 'kafka_engine', table: 'kit.events_kafka', partition: 0, firstOffset: 0n, watermark: 99n, rowCount: 100n, offsetsChecksum: 1n, contentChecksum: 2n, parts: [], ...over,
+  leg: 'kafka_engine', table: 'kit.events_kafka', partition: 0, firstOffset: 0n, watermark: 99n, rowCount: 100n, offsetsChecksum: 1n, contentChecksum: 2n, tableUuid: ZERO_UUID, parts: [], ...over,
 });
 const truth = [
   { partition: 0, logStart: 0n, end: 200n },
@@ -11,6 +11,15 @@ const truth = [
 const legs = [{ leg: 'kafka_engine', table: 'kit.events_kafka' }, { leg: 'connector', table: 'kit.events_connect' }];
 
 describe('validWatermarks', () => {
+  it('resets a watermark proven on an earlier table of the same name (its UUID differs), keeps one without a UUID', () => {
+    const was = '5e8c1d2a-0000-4000-8000-000000000001';
+    const now = [{ leg: 'kafka_engine', table: 'kit.events_kafka', uuid: '5e8c1d2a-0000-4000-8000-000000000002' }];
+    const { kept, resets } = validWatermarks([mark({ tableUuid: was }), mark({ partition: 1, watermark: 9n })], truth, now);
+    expect(resets.map((r) => [r.partition, r.reason])).toEqual([[0, expect.stringMatching(/kit\.events_kafka was created again since the watermark was proven \(UUID 5e8c1d2a-0000-4000-8000-000000000001, now 5e8c1d2a-0000-4000-8000-000000000002\)/)]]);
+    expect(kept.map((k) => k.partition)).toEqual([1]);
+    expect(validWatermarks([mark({ tableUuid: was })], truth, [{ ...now[0]!, uuid: was }]).kept).toHaveLength(1);
+  });
+
   it('keeps a watermark below the end of its partition, for the same table', () => {
     const { kept, resets } = validWatermarks([mark({})], truth, legs);
     expect(kept).toHaveLength(1);
@@ -68,5 +77,20 @@ describe('partSumsQuery', () => {
     expect(q.params).toMatchObject({ skip0: ['all_1_5_1', "x') OR 1 --"], p1: 1, hi1: '49' });
     expect(q.query).not.toMatch(/content_checksum/);
     expect(partSumsQuery('kit.events_kafka', 't', [{ partition: 0, from: 0n, to: 9n }], true).query).toMatch(/content_checksum/);
+  });
+});
+
+describe('advanceSumsQuery', () => {
+  it('counts the whole checked window and sums only from where each watermark moves, in one statement', () => {
+    const q = advanceSumsQuery('kit.events_kafka', 't', [
+      { partition: 0, windowFrom: 100n, from: 150n, to: 199n },
+      { partition: 2, windowFrom: 100n, from: 100n, to: 199n },
+      { partition: 1, windowFrom: 100n, from: 100n, to: 99n },
+    ]);
+    expect(q.query).toMatch(/count\(\) AS window_rows/);
+    expect(q.query).toMatch(/countIf\(_offset >= multiIf\(_partition = \{p0:Int32\}, \{f0:Int64\}, _partition = \{p1:Int32\}, \{f1:Int64\}, 0\)\) AS rows/);
+    expect(q.params).toMatchObject({ p0: 0, lo0: '100', hi0: '199', f0: '150', p1: 2, lo1: '100', f1: '100' });
+    expect(q.params).not.toHaveProperty('f2');
+    expect(q.query).toMatch(/GROUP BY _part, _partition/);
   });
 });

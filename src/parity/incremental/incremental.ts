@@ -18,11 +18,15 @@ import type { WitnessReport } from '../witness/witness.js';
 import {
   activePartsQuery,
   add64,
+  advanceSumsQuery,
   partSumsQuery,
   rangesAbove,
   readWatermarksQuery,
+  tableUuidQuery,
   validWatermarks,
   WATERMARK_TABLE,
+  ZERO_UUID,
+  type AdvanceRange,
   type PartRange,
   type PartSum,
   type Reset,
@@ -35,6 +39,8 @@ export interface IncrementalLeg {
   table: string;
   database: string;
   tableName: string;
+  /** Read by plan(). */
+  uuid?: string;
 }
 
 export interface WatermarkChange {
@@ -70,12 +76,15 @@ export interface PartitionVerdict {
   leg: string;
   partition: number;
   exact: boolean;
+  /** Rows the check found in the leg's table over the checked window. */
+  rows?: number;
   why?: string;
 }
 
 interface PartSumRow {
   part: string;
   partition: number;
+  window_rows?: string;
   rows: string;
   offsets_checksum: string;
   content_checksum?: string;
@@ -83,7 +92,7 @@ interface PartSumRow {
 
 type PartSums = Map<string, PartSum>;
 
-const PART_COLUMNS = ['parts', 'part_rows', 'part_offsets_checksums'];
+const PART_COLUMNS = ['table_uuid', 'parts', 'part_rows', 'part_offsets_checksums'];
 
 const key = (leg: string, partition: number) => `${leg}/${partition}`;
 
@@ -100,7 +109,7 @@ function total(sums: Iterable<PartSum>): { rows: bigint; offsetsChecksum: bigint
 /** Adds a query's rows to per-partition part sums (a part's sums over two ranges add up). */
 function addRows(into: Map<number, PartSums>, rows: PartSumRow[], keep: (part: string) => boolean = () => true): void {
   for (const r of rows) {
-    if (!keep(r.part)) continue;
+    if (!keep(r.part) || r.rows === '0') continue;
     const sums = into.get(r.partition) ?? new Map<string, PartSum>();
     into.set(r.partition, sums);
     const had = sums.get(r.part);
@@ -156,10 +165,12 @@ export class Incremental {
         rowCount: BigInt(r.row_count as string),
         offsetsChecksum: BigInt(r.offsets_checksum as string),
         contentChecksum: BigInt(r.content_checksum as string),
+        tableUuid: String(r.table_uuid ?? ZERO_UUID),
         parts: names.map((part, i) => ({ part, rows: BigInt(partRows[i] ?? 0), offsetsChecksum: BigInt(partSums[i] ?? 0) })),
         checkedAt: String(r.last_checked),
       };
     });
+    for (const leg of legs) leg.uuid = (await queryRows<{ uuid: string }>(this.ch, tableUuidQuery(leg.database, leg.tableName)))[0]?.uuid ?? ZERO_UUID;
     ({ kept: this.kept, resets: this.resets } = validWatermarks(marks, truth, legs));
     await this.proveBelow(legs);
     return rangesAbove(ranges, this.kept, legs.map((l) => l.leg));
@@ -186,10 +197,16 @@ export class Incremental {
     for (const leg of legs) {
       const marks = this.kept.filter((m) => m.leg === leg.leg);
       if (marks.length === 0) continue;
-      const active = new Set((await queryRows<{ name: string }>(this.ch, activePartsQuery(leg.database, leg.tableName))).map((r) => r.name));
+      const listParts = async () => new Set((await queryRows<{ name: string }>(this.ch, activePartsQuery(leg.database, leg.tableName))).map((r) => r.name));
+      const active = await listParts();
       this.active.set(leg.leg, active);
-      const known = (m: Watermark) => m.parts.filter((p) => active.has(p.part));
+      // Part names hold for the table they were read in: one with a UUID, the same as now.
+      const trusted = (m: Watermark) => m.tableUuid !== ZERO_UUID && m.tableUuid === leg.uuid;
+      const known = (m: Watermark) => (trusted(m) ? m.parts.filter((p) => active.has(p.part)) : []);
       const fresh = await this.sumBelow(leg, marks, (m) => known(m).map((p) => p.part));
+      // A part listed above and gone by now may have gone with its rows (a DROP PART, a
+      // TRUNCATE) after the listing, before the read: its kept sums would then hide them.
+      const still = await listParts();
       const holds = (m: Watermark, sums: PartSums) => {
         const t = total(sums.values());
         return t.rows === m.rowCount && t.offsetsChecksum === m.offsetsChecksum;
@@ -198,7 +215,7 @@ export class Incremental {
       for (const m of marks) combined.set(m.partition, new Map([...known(m).map((p) => [p.part, p] as const), ...(fresh.get(m.partition) ?? new Map())]));
       // Sums that do not add up are taken again from every part: a part merged away after
       // the listing would otherwise count twice.
-      const retry = marks.filter((m) => !holds(m, combined.get(m.partition)!) && known(m).length > 0);
+      const retry = marks.filter((m) => known(m).length > 0 && (!holds(m, combined.get(m.partition)!) || known(m).some((p) => !still.has(p.part))));
       if (retry.length > 0) {
         const again = await this.sumBelow(leg, retry, () => []);
         for (const m of retry) {
@@ -251,7 +268,7 @@ export class Incremental {
     const changes: WatermarkChange[] = [];
     const written: Watermark[] = [];
     for (const leg of legs) {
-      const grow: { range: OffsetRange; base?: Watermark }[] = [];
+      const grow: { range: AdvanceRange; base?: Watermark; checked?: number }[] = [];
       for (const r of window) {
         const base = this.mark(leg.leg, r.partition);
         const v = verdicts.find((x) => x.leg === leg.leg && x.partition === r.partition);
@@ -259,18 +276,25 @@ export class Incremental {
         const same = (status: 'unchanged' | 'held', note?: string) => {
           changes.push({ leg: leg.leg, partition: r.partition, status, previous, watermark: previous, note });
           // The same watermark, with the sums of the parts read afresh, so the next proof need not read them.
-          if (base && this.refreshed.has(key(leg.leg, r.partition))) written.push({ ...base, parts: [...this.proven.get(key(leg.leg, r.partition))!.values()] });
+          if (base && this.refreshed.has(key(leg.leg, r.partition))) written.push({ ...base, tableUuid: leg.uuid ?? ZERO_UUID, parts: [...this.proven.get(key(leg.leg, r.partition))!.values()] });
         };
         if (base && base.watermark >= r.to) same('unchanged');
         else if (!v?.exact) same('held', v?.why ?? 'not checked');
-        else grow.push({ range: { partition: r.partition, from: base ? base.watermark + 1n : r.from, to: r.to }, base });
+        else grow.push({ range: { partition: r.partition, windowFrom: r.from, from: base ? base.watermark + 1n : r.from, to: r.to }, base, checked: v.rows });
       }
       if (grow.length === 0) continue;
-      const rows = await queryRows<PartSumRow>(this.ch, partSumsQuery(leg.table, this.topic, grow.map((g) => g.range), true));
+      const rows = await queryRows<PartSumRow>(this.ch, advanceSumsQuery(leg.table, this.topic, grow.map((g) => g.range)));
       const above = new Map<number, PartSums>();
       addRows(above, rows);
-      for (const { range, base } of grow) {
+      for (const { range, base, checked } of grow) {
         const inRange = rows.filter((x) => x.partition === range.partition);
+        const windowRows = inRange.reduce((s, x) => s + Number(x.window_rows ?? 0), 0);
+        if (checked !== undefined && windowRows !== checked) {
+          // Rows landed or went between the check and this read: not proven, so the watermark stays.
+          const previous = base?.watermark.toString();
+          changes.push({ leg: leg.leg, partition: range.partition, status: 'held', previous, watermark: previous, note: `the table held ${windowRows} rows there after the check, ${checked} during it` });
+          continue;
+        }
         const added = total(above.get(range.partition)?.values() ?? []);
         const contentChecksum = inRange.reduce((s, x) => add64(s, BigInt(x.content_checksum ?? 0)), 0n);
         // A part's sums over the new watermark's whole range: known below the old one for the
@@ -288,6 +312,7 @@ export class Incremental {
           rowCount: (base?.rowCount ?? 0n) + added.rows,
           offsetsChecksum: add64(base?.offsetsChecksum ?? 0n, added.offsetsChecksum),
           contentChecksum: add64(base?.contentChecksum ?? 0n, contentChecksum),
+          tableUuid: leg.uuid ?? ZERO_UUID,
           parts: [...(parts.get(range.partition)?.values() ?? [])],
         };
         written.push(next);
@@ -298,7 +323,7 @@ export class Incremental {
     for (const d of dropped) {
       if (written.some((w) => w.leg === d.leg && w.partition === d.partition)) continue;
       const table = legs.find((l) => l.leg === d.leg)?.table ?? '';
-      written.push({ leg: d.leg, table, partition: d.partition, firstOffset: 0n, watermark: -1n, rowCount: 0n, offsetsChecksum: 0n, contentChecksum: 0n, parts: [] });
+      written.push({ leg: d.leg, table, partition: d.partition, firstOffset: 0n, watermark: -1n, rowCount: 0n, offsetsChecksum: 0n, contentChecksum: 0n, tableUuid: ZERO_UUID, parts: [] });
       const c = changes.find((x) => x.leg === d.leg && x.partition === d.partition);
       if (c) Object.assign(c, { status: 'reset', watermark: undefined });
     }
@@ -316,6 +341,7 @@ export class Incremental {
           row_count: w.rowCount.toString(),
           offsets_checksum: w.offsetsChecksum.toString(),
           content_checksum: w.contentChecksum.toString(),
+          table_uuid: w.tableUuid,
           parts: w.parts.map((p) => p.part),
           part_rows: w.parts.map((p) => p.rows.toString()),
           part_offsets_checksums: w.parts.map((p) => p.offsetsChecksum.toString()),
@@ -345,7 +371,7 @@ export function partitionVerdicts(
       if (between.compared && between.partitions.find((c) => c.partition === p.partition)?.equal === false) why.push('content differs between the legs');
       const w = witness?.partitions.find((x) => x.partition === p.partition)?.legs.find((l) => l.leg === leg.leg);
       if (w && !w.equal) why.push('content differs from the topic');
-      out.push({ leg: leg.leg, partition: p.partition, exact: why.length === 0, why: why.join(', ') || undefined });
+      out.push({ leg: leg.leg, partition: p.partition, exact: why.length === 0, rows: p.distinctOffsets, why: why.join(', ') || undefined });
     }
   }
   return out;

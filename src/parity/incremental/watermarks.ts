@@ -16,6 +16,8 @@ export interface Watermark {
   rowCount: bigint;
   offsetsChecksum: bigint;
   contentChecksum: bigint;
+  /** The table's UUID when it was proven (ZERO_UUID: unknown); part names hold for that table only. */
+  tableUuid: string;
   /** What each data part of the table held of [firstOffset, watermark] when it was proven. */
   parts: PartSum[];
   checkedAt?: string;
@@ -38,6 +40,8 @@ export interface PartRange extends OffsetRange {
 }
 
 export const WATERMARK_TABLE = 'parity_watermarks';
+/** What ClickHouse gives a table without a UUID (an Ordinary database), and older watermark rows. */
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 const MOD64 = 1n << 64n;
 
 /** Checksums are sums of 64-bit hashes, as ClickHouse's UInt64 sum wraps them. */
@@ -49,7 +53,8 @@ export function readWatermarksQuery(table: string, topic: string): BuiltQuery {
       SELECT leg, argMax(table_name, checked_at) AS table_name, partition,
              argMax(first_offset, checked_at) AS first_offset, argMax(watermark, checked_at) AS watermark,
              argMax(row_count, checked_at) AS row_count, argMax(offsets_checksum, checked_at) AS offsets_checksum,
-             argMax(content_checksum, checked_at) AS content_checksum, argMax(parts, checked_at) AS parts,
+             argMax(content_checksum, checked_at) AS content_checksum, argMax(table_uuid, checked_at) AS table_uuid,
+             argMax(parts, checked_at) AS parts,
              argMax(part_rows, checked_at) AS part_rows, argMax(part_offsets_checksums, checked_at) AS part_offsets_checksums,
              max(checked_at) AS last_checked
       FROM ${table}
@@ -84,6 +89,44 @@ export function partSumsQuery(table: string, topic: string, ranges: PartRange[],
   };
 }
 
+/** The range a watermark moves over, inside the window the check covered (the two differ when another leg's watermark is lower). */
+export interface AdvanceRange extends OffsetRange {
+  windowFrom: bigint;
+}
+
+/**
+ * Per data part and partition: rows over the whole checked window (to compare with what the
+ * check found, so rows that changed since are not taken into a watermark), and rows and
+ * both checksums over the range the watermark moves over, all from one snapshot.
+ */
+export function advanceSumsQuery(table: string, topic: string, ranges: AdvanceRange[]): BuiltQuery {
+  const params: Record<string, unknown> = { topic };
+  const live = ranges.filter((r) => r.to >= r.from);
+  const where = rangeFilter(
+    live.map((r) => ({ partition: r.partition, from: r.windowFrom, to: r.to })),
+    params,
+  );
+  live.forEach((r, i) => (params[`f${i}`] = r.from.toString()));
+  const from = live.length === 0 ? '0' : `multiIf(${live.map((_, i) => `_partition = {p${i}:Int32}, {f${i}:Int64}`).join(', ')}, 0)`;
+  return {
+    query: `
+      SELECT _part AS part, _partition AS partition, count() AS window_rows,
+             countIf(_offset >= ${from}) AS rows,
+             sumIf(cityHash64(_offset), _offset >= ${from}) AS offsets_checksum,
+             sumIf(cityHash64(${CONTENT_HASH}, _offset), _offset >= ${from}) AS content_checksum
+      FROM ${table}
+      WHERE ${where}
+      GROUP BY _part, _partition
+      ORDER BY _partition, _part`,
+    params,
+  };
+}
+
+/** The table's UUID (ZERO_UUID in an Ordinary database). */
+export function tableUuidQuery(database: string, table: string): BuiltQuery {
+  return { query: 'SELECT toString(uuid) AS uuid FROM system.tables WHERE database = {database:String} AND name = {table:String}', params: { database, table } };
+}
+
 /** The table's active data parts, by name. */
 export function activePartsQuery(database: string, table: string): BuiltQuery {
   return {
@@ -101,9 +144,10 @@ export interface Reset {
 /**
  * Which watermarks still hold against the topic as it is now: one above the partition's
  * last offset means the topic was recreated or truncated, one for another table means the
- * leg moved; both are reset (the partition is checked from its start again).
+ * leg moved, one for another UUID means the table was created again; all are reset (the
+ * partition is checked from its start again).
  */
-export function validWatermarks(marks: Watermark[], truth: PartitionTruth[], legs: { leg: string; table: string }[]): { kept: Watermark[]; resets: Reset[] } {
+export function validWatermarks(marks: Watermark[], truth: PartitionTruth[], legs: { leg: string; table: string; uuid?: string }[]): { kept: Watermark[]; resets: Reset[] } {
   const kept: Watermark[] = [];
   const resets: Reset[] = [];
   for (const m of marks) {
@@ -116,6 +160,8 @@ export function validWatermarks(marks: Watermark[], truth: PartitionTruth[], leg
       resets.push({ leg: m.leg, partition: m.partition, reason: `the topic ends at offset ${t.end - 1n}, below the watermark ${m.watermark}: it was recreated or truncated; checking the partition from its start` });
     } else if (m.table !== leg.table) {
       resets.push({ leg: m.leg, partition: m.partition, reason: `the watermark is for table ${m.table}, the leg is now ${leg.table}; checking the partition from its start` });
+    } else if (m.tableUuid !== ZERO_UUID && leg.uuid !== undefined && leg.uuid !== m.tableUuid) {
+      resets.push({ leg: m.leg, partition: m.partition, reason: `${leg.table} was created again since the watermark was proven (UUID ${m.tableUuid}, now ${leg.uuid}); checking the partition from its start` });
     } else kept.push(m);
   }
   return { kept, resets };
