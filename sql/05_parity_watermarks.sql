@@ -5,8 +5,9 @@
 -- offsets above it. The same two sums per data part of the leg's table (parts, part_rows,
 -- part_offsets_checksums) let that proof read only the parts written since: a part never
 -- changes once written. Part names start over in a table created again under the same name,
--- so the sums hold for the table of table_uuid only (a watermark for another UUID resets). A row per change; the newest (checked_at) holds. Written by
--- verify:parity's user, which may insert here and nowhere else.
+-- so the sums hold for the table of table_uuid only (a watermark for another UUID resets).
+-- A row per change; the newest (checked_at) holds. Written by verify:parity's user, which may
+-- insert here and nowhere else.
 CREATE TABLE IF NOT EXISTS {{database}}.parity_watermarks
 (
     topic            String,

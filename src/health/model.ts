@@ -191,8 +191,8 @@ export function needsLagTrend(s: Pick<HealthSections, 'lag' | 'kafkaEngine'>, op
 
 /**
  * Unhealthy (exit 1): the connector or a task FAILED; a Kafka-engine consumer is hung
- * (see isHung) or its table stalled (see stalledFor), or a consumer raised an exception within the window and has not recovered from it
- * (see recoveredFrom);
+ * (see isHung) or its table stalled (see stalledFor), or a consumer raised an exception
+ * within the window and has not recovered from it (see recoveredFrom);
  * the topic or the Kafka-engine table is missing. Everything else is a note: lag, DLQ
  * records, error rows, a recovered-from exception, a connector or task in any other
  * state (one Connect adds later included), a connector that is not deployed, a
