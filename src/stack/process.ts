@@ -2,12 +2,14 @@
  * Starting, tracking and stopping the embedded stack's service processes.
  *
  * Each service runs detached in its own process group, its output in a log file,
- * its PID in `<run>/<name>.pid` with the command line it was started with. A PID is
- * only ever signalled when /proc shows the same command line, so a PID reused by
- * another program is never touched.
+ * its PID in `<run>/<name>.pid` with the start time /proc gave that PID. A PID is only
+ * ever signalled while /proc shows the same start time, so a PID reused by another
+ * program is never touched. The start time, unlike the command line, holds through the
+ * execs of a launcher chain (a pyenv shim runs env, bash, pyenv, then Python) and reads
+ * the same while an exec or an exit is under way, when the command line reads empty.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -15,8 +17,10 @@ export interface PidRecord {
   name: string;
   pid: number;
   startedAt: string;
-  /** A string that appears in the process's command line, to recognise it. */
+  /** A string that appears in the process's command line as launched (for people; records without `startTime` are recognised by it). */
   marker: string;
+  /** The PID's start time in clock ticks since boot (/proc/PID/stat field 22). */
+  startTime?: string;
   log: string;
 }
 
@@ -55,13 +59,14 @@ export class ProcessTable {
     }
   }
 
-  /** The recorded process, if it is still the one we started. */
+  /**
+   * The recorded process, if it is still the one we started. A stale record stays until
+   * stop or the next launch replaces it: removing it here could remove the record a
+   * concurrent stack:up just wrote.
+   */
   alive(name: string): PidRecord | undefined {
     const record = this.read(name);
-    if (!record) return undefined;
-    if (isOurs(record)) return record;
-    rmSync(this.pidFile(name), { force: true });
-    return undefined;
+    return record && isOurs(record) ? record : undefined;
   }
 
   launch(spec: LaunchSpec): PidRecord {
@@ -83,9 +88,13 @@ export class ProcessTable {
         pid: child.pid,
         startedAt: new Date().toISOString(),
         marker: spec.marker,
+        startTime: processStartTime(child.pid),
         log,
       };
-      writeFileSync(this.pidFile(spec.name), JSON.stringify(record, null, 2));
+      // Renamed into place: another command reading the table never sees half a record.
+      const file = this.pidFile(spec.name);
+      writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2));
+      renameSync(`${file}.tmp`, file);
       return record;
     } finally {
       closeSync(fd);
@@ -155,8 +164,24 @@ export function pidExists(pid: number): boolean {
   }
 }
 
+/** Field 22 of a /proc/PID/stat line; the command name (field 2) may hold spaces and parentheses. */
+export function statStartTime(stat: string): string | undefined {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const startTime = fields[22 - 3];
+  return startTime && /^\d+$/.test(startTime) ? startTime : undefined;
+}
+
+function processStartTime(pid: number): string | undefined {
+  try {
+    return statStartTime(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 function isOurs(record: PidRecord): boolean {
   if (!pidExists(record.pid)) return false;
+  if (record.startTime) return processStartTime(record.pid) === record.startTime;
   try {
     const cmdline = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
     return cmdline.includes(record.marker);

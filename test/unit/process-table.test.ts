@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pidExists, ProcessTable } from '../../src/stack/process.js';
+import { pidExists, ProcessTable, statStartTime } from '../../src/stack/process.js';
 import { tempDir } from '../temp-dir.js';
 
 const table = () => {
@@ -39,5 +39,37 @@ describe('process table', () => {
     expect(t.alive('other')).toBeUndefined();
     expect(await t.stop('other')).toBe('not-running');
     expect(pidExists(process.pid)).toBe(true);
+  });
+
+  it('keeps tracking a service whose launcher execs into another program', async () => {
+    const { t } = table();
+    const marker = `kit-test-exec-${Date.now()}`;
+    // Like a pyenv shim: the launched command line (which carries the marker) execs into one that does not.
+    const record = t.launch({ name: 'shim', command: '/bin/sh', args: ['-c', `exec ${process.execPath} -e "setTimeout(() => {}, 30000)"`, marker], marker });
+    const deadline = Date.now() + 10_000;
+    while (readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').includes(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(`/proc/${record.pid}/cmdline`, 'utf8')).not.toContain(marker);
+    expect(t.alive('shim')?.pid).toBe(record.pid);
+    expect(await t.stop('shim')).toBe('stopped');
+    expect(pidExists(record.pid)).toBe(false);
+  });
+
+  it('never signals a PID that started at another time than the one it recorded (a reused PID)', async () => {
+    const { dir, t } = table();
+    const own = statStartTime(readFileSync('/proc/self/stat', 'utf8'))!;
+    mkdirSync(path.join(dir, 'run'), { recursive: true });
+    const record = { name: 'reused', pid: process.pid, startedAt: '', marker: process.argv[1], startTime: String(Number(own) + 1), log: '' };
+    writeFileSync(path.join(dir, 'run', 'reused.pid'), JSON.stringify(record));
+    expect(t.alive('reused')).toBeUndefined();
+    expect(await t.stop('reused')).toBe('not-running');
+    writeFileSync(path.join(dir, 'run', 'self.pid'), JSON.stringify({ ...record, name: 'self', startTime: own }));
+    expect(t.alive('self')?.pid).toBe(process.pid);
+  });
+
+  it('reads the start time from a stat line whose command name holds spaces and parentheses', () => {
+    const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
+    fields[0] = 'S';
+    expect(statStartTime(`4242 (a) b (c) ${fields.join(' ')}`)).toBe('22');
+    expect(statStartTime('4242 (truncated) S 1')).toBeUndefined();
   });
 });
