@@ -13,7 +13,7 @@ import type { Admin } from 'kafkajs';
 import type { KitConfig } from '../config.js';
 import type { ConnectClient } from '../connect/rest.js';
 import { failureTraces, scrubStatus, UNKNOWN_WORKER } from '../connect/status.js';
-import { queryRows, tableExists } from '../clickhouse/query.js';
+import { queryRows, tableColumns, tableExists } from '../clickhouse/query.js';
 import { qualified } from '../parity/queries.js';
 import { committedOffsets, partitionEnds } from '../parity/truth.js';
 import { legsFromConfig } from '../parity/verify.js';
@@ -53,8 +53,6 @@ const ISO = `'%Y-%m-%dT%H:%i:%SZ'`;
 
 /** Columns of system.kafka_consumers that some supported servers lack: ClickHouse 25.8 has no `dependencies`. */
 export const OPTIONAL_CONSUMER_COLUMNS = ['dependencies'] as const;
-
-export const CONSUMER_COLUMNS_QUERY = `SELECT name FROM system.columns WHERE database = 'system' AND table = 'kafka_consumers'`;
 
 /** The system.kafka_consumers query for a server whose table has `columns`. */
 export function kafkaConsumersQuery(columns: ReadonlySet<string>): string {
@@ -118,11 +116,6 @@ export function consumerFromRow(r: ConsumerRow): KafkaConsumerHealth {
   return consumer;
 }
 
-async function consumerColumns(ch: ClickHouseClient): Promise<Set<string>> {
-  const rows = await queryRows<{ name: string }>(ch, { query: CONSUMER_COLUMNS_QUERY, params: {} });
-  return new Set(rows.map((r) => r.name));
-}
-
 /** Seconds since the server started or the table was created, whichever is later. */
 export const WATCHED_QUERY = `SELECT least(uptime(), dateDiff('second', metadata_modification_time, now())) AS watched
   FROM system.tables WHERE database = {db:String} AND name = {table:String}`;
@@ -132,7 +125,7 @@ export async function kafkaEngineSection(ctx: Pick<HealthContext, 'ch' | 'config
   const { database } = ctx.config.clickhouse;
   const table = ctx.config.tables.kafkaQueue;
   const exists = await tableExists(ctx.ch, database, table);
-  const query = exists ? kafkaConsumersQuery(await consumerColumns(ctx.ch)) : undefined;
+  const query = exists ? kafkaConsumersQuery(new Set(await tableColumns(ctx.ch, 'system', 'kafka_consumers'))) : undefined;
   const consumers = query ? (await queryRows<ConsumerRow>(ctx.ch, { query, params: { db: database, table } })).map(consumerFromRow) : [];
   if (!exists) return { table: qualified(database, table), exists, consumers };
   // How long the table has been consuming on this server: consumers' times start over with either.

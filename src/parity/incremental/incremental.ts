@@ -184,7 +184,7 @@ export class Incremental {
   private async sumBelow(leg: IncrementalLeg, marks: Watermark[], skip: (m: Watermark) => string[]): Promise<Map<number, PartSums>> {
     const ranges: PartRange[] = marks.map((m) => ({ partition: m.partition, from: m.firstOffset, to: m.watermark, skipParts: skip(m) }));
     const read = new Map<number, PartSums>();
-    addRows(read, await queryRows<PartSumRow>(this.ch, partSumsQuery(leg.table, this.topic, ranges, false)));
+    addRows(read, await queryRows<PartSumRow>(this.ch, partSumsQuery(leg.table, this.topic, ranges)));
     return read;
   }
 

@@ -66,11 +66,11 @@ export function readWatermarksQuery(table: string, topic: string): BuiltQuery {
 }
 
 /**
- * Per data part and partition over `ranges`: rows, a checksum of their offsets (reading only
- * the sort key: cheap, for the proof below a watermark) and, when asked, of their content.
+ * Per data part and partition over `ranges`: rows and a checksum of their offsets (reading
+ * only the sort key: cheap, for the proof below a watermark).
  * A range's `skipParts` are left unread (ClickHouse selects parts by `_part` before reading).
  */
-export function partSumsQuery(table: string, topic: string, ranges: PartRange[], withContent: boolean): BuiltQuery {
+export function partSumsQuery(table: string, topic: string, ranges: PartRange[]): BuiltQuery {
   const params: Record<string, unknown> = { topic };
   const where = rangeFilter(ranges, params, (r, i) => {
     if (!r.skipParts?.length) return '';
@@ -80,7 +80,6 @@ export function partSumsQuery(table: string, topic: string, ranges: PartRange[],
   return {
     query: `
       SELECT _part AS part, _partition AS partition, count() AS rows, sum(cityHash64(_offset)) AS offsets_checksum
-             ${withContent ? `, sum(cityHash64(${CONTENT_HASH}, _offset)) AS content_checksum` : ''}
       FROM ${table}
       WHERE ${where}
       GROUP BY _part, _partition
