@@ -15,12 +15,12 @@ import { clickhouseClient } from '../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { qualified, type OffsetRange } from '../src/parity/queries.js';
 import { topicWitness, witnessSession, type WitnessReport } from '../src/parity/witness/witness.js';
-import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
+import type { KitConfig } from '../src/config.js';
 import { connectAdmin, createTopic, kafkaClient } from '../src/kafka.js';
 import { stackPaths } from '../src/paths.js';
 import { produceAvro } from '../src/produce/producer.js';
 import { Registry } from '../src/produce/registry.js';
-import { ISOLATED_USERS, installIsolatedUsers } from '../src/stack/clickhouse/isolated-users.js';
+import { installIsolatedUsers, isolatedKitConfig } from '../src/stack/clickhouse/isolated-users.js';
 import { extraUsersDir } from '../src/stack/services/clickhouse.js';
 import { EmbeddedStack } from '../src/stack/stack.js';
 import { javaBin } from '../src/stack/jvm.js';
@@ -49,16 +49,7 @@ interface Round {
 }
 
 function isolated(tag: string): KitConfig {
-  return loadConfig({
-    ...resolveEnv(),
-    CLICKHOUSE_DATABASE: `it_bench_${tag}`,
-    KIT_TOPIC: `bench_${tag}_topic`,
-    KIT_KAFKA_ENGINE_GROUP: `bench_${tag}_ch`,
-    KIT_CONNECTOR_NAME: `it-bench-${tag}`,
-    CLICKHOUSE_CONNECTOR_USER: ISOLATED_USERS.connector,
-    CLICKHOUSE_READER_USER: ISOLATED_USERS.reader,
-    CLICKHOUSE_PARITY_USER: ISOLATED_USERS.parity,
-  });
+  return isolatedKitConfig({ database: `it_bench_${tag}`, topic: `bench_${tag}_topic`, group: `bench_${tag}_ch`, connector: `it-bench-${tag}` });
 }
 
 /** ConsumerPerformance's result line: start, end, MB, MB/s, messages, messages/s, rebalance ms, fetch ms, ... */

@@ -28,13 +28,13 @@ import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js
 import { queryRows } from '../src/clickhouse/query.js';
 import { withTableSettings } from '../src/clickhouse/table-settings.js';
 import { EVENT_ROW_COLUMNS, RowBinaryWriter } from '../src/clickhouse/rowbinary.js';
-import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
+import type { KitConfig } from '../src/config.js';
 import { deploySink, type KitSink } from '../src/connect/kit-sink.js';
 import { connectAdmin, createTopic, kafkaClient } from '../src/kafka.js';
 import { qualified, rangeFilter, type OffsetRange } from '../src/parity/queries.js';
 import { EventGenerator } from '../src/produce/events.js';
 import { produceAvro, type ProduceSummary } from '../src/produce/producer.js';
-import { ISOLATED_USERS, installIsolatedUsers } from '../src/stack/clickhouse/isolated-users.js';
+import { installIsolatedUsers, isolatedKitConfig } from '../src/stack/clickhouse/isolated-users.js';
 import { extraUsersDir } from '../src/stack/services/clickhouse.js';
 import { EmbeddedStack, SERVICES } from '../src/stack/stack.js';
 import { median } from './lib/run.js';
@@ -171,16 +171,7 @@ interface Kit {
 }
 
 function isolated(tag: string, topic: string): KitConfig {
-  return loadConfig({
-    ...resolveEnv(),
-    CLICKHOUSE_DATABASE: `it_bench_${tag}`,
-    KIT_TOPIC: topic,
-    KIT_KAFKA_ENGINE_GROUP: `${topic}_ch`,
-    KIT_CONNECTOR_NAME: `it-bench-${tag}`,
-    CLICKHOUSE_CONNECTOR_USER: ISOLATED_USERS.connector,
-    CLICKHOUSE_READER_USER: ISOLATED_USERS.reader,
-    CLICKHOUSE_PARITY_USER: ISOLATED_USERS.parity,
-  });
+  return isolatedKitConfig({ database: `it_bench_${tag}`, topic, group: `${topic}_ch`, connector: `it-bench-${tag}` });
 }
 
 /** RowBinary of `count` events in `batch`-row batches, ready before the clock starts. */

@@ -5,7 +5,7 @@
  * and with --content topic, the three-way table (topic, connector, Kafka engine).
  */
 import type { LegReport, ParityReport, PartitionReport } from './verify.js';
-import type { WitnessReport } from './witness/witness.js';
+import { witnessDifferences, type WitnessReport } from './witness/witness.js';
 
 const esc = (v: unknown) =>
   String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -69,10 +69,7 @@ function witnessSection(w: WitnessReport): string {
     if (!w.legs.find((l) => l.leg === leg)?.present) return '<td class="absent">absent</td>';
     const l = p.legs.find((x) => x.leg === leg);
     if (!l) return '<td>-</td>';
-    if (l.equal) return `<td class="good">equal (${l.rows} rows)</td>`;
-    const cols = Object.entries(l.columns).filter(([, n]) => n > 0).map(([c, n]) => `${c} ${n}`);
-    if (l.notEvents > 0) cols.push(`${l.notEvents} where the topic holds no event`);
-    return `<td class="bad">${l.differing} differ: ${esc(cols.join(', '))}</td>`;
+    return l.equal ? `<td class="good">equal (${l.rows} rows)</td>` : `<td class="bad">${l.differing} differ: ${esc(witnessDifferences(l))}</td>`;
   };
   const examples = w.examples.map(
     (e) => `<tr><td>${esc(e.leg)}</td><td>${e.partition}</td><td class="num">${esc(e.offset)}</td><td>${esc(e.columns.join(', '))}</td><td><code>${esc(e.topicHasEvent ? JSON.stringify(e.topic) : '(no event)')}</code></td><td><code>${esc(JSON.stringify(e.row))}</code></td></tr>`,

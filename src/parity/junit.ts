@@ -4,6 +4,7 @@
  */
 import junitModule, { type Builder } from 'junit-report-builder';
 import type { LegReport, ParityReport, PartitionReport } from './verify.js';
+import { witnessDifferences } from './witness/witness.js';
 
 // The package is CommonJS (`module.exports = builder`) while its types declare a default export.
 const junit = junitModule as unknown as Builder;
@@ -27,11 +28,7 @@ export function partitionProblems(report: ParityReport, leg: LegReport, p: Parti
   const between = report.content.partitions.find((c) => c.partition === p.partition);
   if (between && between.differing > 0) out.push(`content differs from the other leg at ${between.differing} offsets`);
   const witness = report.witness?.partitions.find((w) => w.partition === p.partition)?.legs.find((l) => l.leg === leg.leg);
-  if (witness && witness.differing > 0) {
-    const columns = Object.entries(witness.columns).filter(([, n]) => n > 0).map(([c, n]) => `${c} ${n}`);
-    if (witness.notEvents > 0) columns.push(`${witness.notEvents} rows where the topic holds no event`);
-    out.push(`differs from the topic at ${witness.differing} offsets (${columns.join(', ')})`);
-  }
+  if (witness && witness.differing > 0) out.push(`differs from the topic at ${witness.differing} offsets (${witnessDifferences(witness)})`);
   return out;
 }
 

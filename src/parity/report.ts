@@ -1,7 +1,7 @@
 /** verify:parity's report for people: one table per leg, then the verdict. */
 import { table } from '../cli.js';
 import type { ParityReport } from './verify.js';
-import type { WitnessReport } from './witness/witness.js';
+import { witnessDifferences, type WitnessReport } from './witness/witness.js';
 import type { IncrementalReport } from './incremental/incremental.js';
 
 export function renderReport(report: ParityReport, rangesShown = 5): string {
@@ -60,10 +60,7 @@ export function renderWitness(w: WitnessReport, examplesShown = 10): string[] {
     if (!w.legs.find((l) => l.leg === leg)?.present) return 'absent';
     const l = p.legs.find((x) => x.leg === leg);
     if (!l) return '-';
-    if (l.equal) return `equal (${l.rows} rows)`;
-    const cols = Object.entries(l.columns).filter(([, c]) => c > 0).map(([c, k]) => `${c} ${k}`);
-    if (l.notEvents > 0) cols.push(`${l.notEvents} where the topic holds no event`);
-    return `${l.differing} differ: ${cols.join(', ')}`;
+    return l.equal ? `equal (${l.rows} rows)` : `${l.differing} differ: ${witnessDifferences(l)}`;
   };
   out.push(
     table(

@@ -1,13 +1,13 @@
 /** Shared by the integration tests: a config isolated per test file, and polling. */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, resolveEnv, type KitConfig } from '../../src/config.js';
+import type { KitConfig } from '../../src/config.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
 import { ensureTopic } from '../../src/kafka.js';
 import type { ProduceOptions } from '../../src/produce/producer.js';
-import { ISOLATED_USERS } from '../../src/stack/clickhouse/isolated-users.js';
+import { isolatedKitConfig } from '../../src/stack/clickhouse/isolated-users.js';
 
 /**
  * The kit's config with a database, topic and consumer group of its own, and the test
@@ -15,16 +15,7 @@ import { ISOLATED_USERS } from '../../src/stack/clickhouse/isolated-users.js';
  */
 export function isolatedConfig(prefix: string): KitConfig {
   const tag = `${prefix}_${randomBytes(4).toString('hex')}`;
-  return loadConfig({
-    ...resolveEnv(),
-    CLICKHOUSE_DATABASE: `it_${tag}`,
-    KIT_TOPIC: `it_${tag}`,
-    KIT_KAFKA_ENGINE_GROUP: `it_${tag}_ch`,
-    KIT_CONNECTOR_NAME: `it-it_${tag}`,
-    CLICKHOUSE_CONNECTOR_USER: ISOLATED_USERS.connector,
-    CLICKHOUSE_READER_USER: ISOLATED_USERS.reader,
-    CLICKHOUSE_PARITY_USER: ISOLATED_USERS.parity,
-  });
+  return isolatedKitConfig({ database: `it_${tag}`, topic: `it_${tag}`, group: `it_${tag}_ch`, connector: `it-it_${tag}` });
 }
 
 /** The environment that makes the kit's CLIs act on a test's own kit. */

@@ -60,6 +60,13 @@ export interface WitnessLegPartition {
   columns: Record<string, number>;
 }
 
+/** How a leg's partition differs from the topic, in words: each differing column with its count, then rows at offsets holding no event. */
+export function witnessDifferences(l: WitnessLegPartition): string {
+  const out = Object.entries(l.columns).filter(([, n]) => n > 0).map(([c, n]) => `${c} ${n}`);
+  if (l.notEvents > 0) out.push(`${l.notEvents} rows where the topic holds no event`);
+  return out.join(', ');
+}
+
 export interface WitnessPartition {
   partition: number;
   /** Sampled offsets holding an event, and those holding something else. */

@@ -10,11 +10,26 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadConfig, resolveEnv, type KitConfig } from '../../config.js';
 import { KIT_USERS_FILE } from './server.js';
 
 export const ISOLATED_USERS = { connector: 'it_connector', reader: 'it_reader', parity: 'it_parity' } as const;
 export const ISOLATED_DATABASE_PREFIX = 'it_';
 const USERS_FILE_NAME = 'it-users.xml';
+
+/** The kit's config acting, as the isolated users, on a database (`it_*`), topic, consumer group and connector of its own. */
+export function isolatedKitConfig(own: { database: string; topic: string; group: string; connector: string }): KitConfig {
+  return loadConfig({
+    ...resolveEnv(),
+    CLICKHOUSE_DATABASE: own.database,
+    KIT_TOPIC: own.topic,
+    KIT_KAFKA_ENGINE_GROUP: own.group,
+    KIT_CONNECTOR_NAME: own.connector,
+    CLICKHOUSE_CONNECTOR_USER: ISOLATED_USERS.connector,
+    CLICKHOUSE_READER_USER: ISOLATED_USERS.reader,
+    CLICKHOUSE_PARITY_USER: ISOLATED_USERS.parity,
+  });
+}
 
 function userElement(xml: string, name: string): string {
   const m = new RegExp(`<${name}>[\\s\\S]*?</${name}>`).exec(xml);
