@@ -88,7 +88,7 @@ export class ProcessTable {
         pid: child.pid,
         startedAt: new Date().toISOString(),
         marker: spec.marker,
-        startTime: processStartTime(child.pid),
+        startTime: procStat(child.pid)?.startTime,
         log,
       };
       // Renamed into place: another command reading the table never sees half a record.
@@ -156,32 +156,31 @@ export function pidExists(pid: number): boolean {
     return false;
   }
   // A zombie child still answers signal 0; /proc tells it apart.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/\) Z /.test(stat);
-  } catch {
-    return true;
-  }
+  return procStat(pid)?.state !== 'Z';
 }
 
-/** Field 22 of a /proc/PID/stat line; the command name (field 2) may hold spaces and parentheses. */
-export function statStartTime(stat: string): string | undefined {
+/** A /proc/PID/stat line's state (field 3) and start time (field 22); the command name (field 2) may hold spaces and parentheses. */
+export function parseStat(stat: string): { state: string; startTime?: string } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const startTime = fields[22 - 3];
-  return startTime && /^\d+$/.test(startTime) ? startTime : undefined;
+  return { state: fields[0] ?? '', startTime: startTime && /^\d+$/.test(startTime) ? startTime : undefined };
 }
 
-function processStartTime(pid: number): string | undefined {
+function procStat(pid: number): ReturnType<typeof parseStat> | undefined {
   try {
-    return statStartTime(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
 }
 
 function isOurs(record: PidRecord): boolean {
+  if (record.startTime) {
+    // One read of /proc: a PID gone, a zombie, or one that started at another time (reused) is not ours.
+    const stat = procStat(record.pid);
+    return stat !== undefined && stat.state !== 'Z' && stat.startTime === record.startTime;
+  }
   if (!pidExists(record.pid)) return false;
-  if (record.startTime) return processStartTime(record.pid) === record.startTime;
   try {
     const cmdline = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
     return cmdline.includes(record.marker);

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pidExists, ProcessTable, statStartTime } from '../../src/stack/process.js';
+import { parseStat, pidExists, ProcessTable } from '../../src/stack/process.js';
 import { tempDir } from '../temp-dir.js';
 
 const table = () => {
@@ -56,7 +56,7 @@ describe('process table', () => {
 
   it('never signals a PID that started at another time than the one it recorded (a reused PID)', async () => {
     const { dir, t } = table();
-    const own = statStartTime(readFileSync('/proc/self/stat', 'utf8'))!;
+    const own = parseStat(readFileSync('/proc/self/stat', 'utf8')).startTime!;
     mkdirSync(path.join(dir, 'run'), { recursive: true });
     const record = { name: 'reused', pid: process.pid, startedAt: '', marker: process.argv[1], startTime: String(Number(own) + 1), log: '' };
     writeFileSync(path.join(dir, 'run', 'reused.pid'), JSON.stringify(record));
@@ -66,10 +66,10 @@ describe('process table', () => {
     expect(t.alive('self')?.pid).toBe(process.pid);
   });
 
-  it('reads the start time from a stat line whose command name holds spaces and parentheses', () => {
+  it('reads the state and start time from a stat line whose command name holds spaces and parentheses', () => {
     const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
     fields[0] = 'S';
-    expect(statStartTime(`4242 (a) b (c) ${fields.join(' ')}`)).toBe('22');
-    expect(statStartTime('4242 (truncated) S 1')).toBeUndefined();
+    expect(parseStat(`4242 (a) b (c) ${fields.join(' ')}`)).toEqual({ state: 'S', startTime: '22' });
+    expect(parseStat('4242 (truncated) S 1').startTime).toBeUndefined();
   });
 });
