@@ -19,7 +19,7 @@ import type { KitConfig } from '../src/config.js';
 import { connectAdmin, createTopic, kafkaClient } from '../src/kafka.js';
 import { stackPaths } from '../src/paths.js';
 import { produceAvro } from '../src/produce/producer.js';
-import { Registry } from '../src/produce/registry.js';
+import { Registry } from '../src/registry/registry.js';
 import { installIsolatedUsers, isolatedKitConfig } from '../src/stack/clickhouse/isolated-users.js';
 import { extraUsersDir } from '../src/stack/services/clickhouse.js';
 import { EmbeddedStack } from '../src/stack/stack.js';

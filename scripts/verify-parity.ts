@@ -6,7 +6,7 @@ import { checkClickHouse } from '../src/clickhouse/query.js';
 import { loadConfig } from '../src/config.js';
 import { renderReport } from '../src/parity/report.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
-import { Registry } from '../src/produce/registry.js';
+import { Registry } from '../src/registry/registry.js';
 import { RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
 import { renderHtml } from '../src/parity/html.js';
 import { junitReport } from '../src/parity/junit.js';

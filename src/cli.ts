@@ -1,39 +1,18 @@
 /**
- * What every command shares: exit codes (0 ok, 1 a failure found or a service
- * failed, 2 bad input or an unreachable service), error printing, tables.
+ * What every command shares: the exit codes of errors.ts (printed once, here, in `run`),
+ * commander's conventions, tables and JSON.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Table from 'cli-table3';
-import { ConfigError } from './config.js';
+import { classifyError, EXIT, EXIT_CODES_HELP } from './errors.js';
 
-/** Bad input or an unreachable service: exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN']);
-/** ClickHouse's codes for a user or password it does not accept. */
-const AUTH_CODES = new Set(['516', '192', '193', '194']);
-
-/**
- * Errors the user fixes (bad input, a service that does not answer, credentials a
- * service refuses) as a message and exit 2; anything else exit 1.
- */
-export function classifyError(e: unknown): { exitCode: number; message: string } {
-  const err = e as { message?: string; code?: unknown; exitCode?: unknown; cause?: { code?: unknown } };
-  const message = err?.message ?? String(e);
-  if (e instanceof UsageError || e instanceof ConfigError) return { exitCode: 2, message };
-  const code = String(err?.code ?? err?.cause?.code ?? '');
-  if (UNREACHABLE.has(code)) return { exitCode: 2, message: `${message} (${code}: the service does not answer; check its URL in the config and that the stack is up)` };
-  if (AUTH_CODES.has(code)) return { exitCode: 2, message: `${message} (check the ClickHouse user and password in .env)` };
-  return { exitCode: typeof err?.exitCode === 'number' ? err.exitCode : 1, message };
-}
-
+export { UsageError } from './errors.js';
 
 /** Commander with the kit's conventions: bad flags exit 2 with the usage hint. */
 export function command(name: string, description: string): Command {
   return new Command(name)
     .description(description)
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -46,7 +25,7 @@ export async function run(program: Command, main: () => Promise<number | void>):
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version exit 0; anything else is bad input.
-      process.exit(e.exitCode === 0 ? 0 : 2);
+      process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
     }
     throw e;
   }

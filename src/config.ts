@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { UsageError } from './errors.js';
 import { projectRoot, stackDir } from './paths.js';
 import path from 'node:path';
 
@@ -34,16 +35,8 @@ const EnvSchema = z.object({
   /** How ClickHouse's Kafka engine reaches the broker and the registry (container names in Docker). */
   CLICKHOUSE_KAFKA_BROKER_LIST: z.string().default('kafka:19092'),
   CLICKHOUSE_SCHEMA_REGISTRY_URL: z.url().default('http://schema-registry:8081'),
-  KIT_TOPIC: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]+$/, { error: 'KIT_TOPIC may hold letters, digits, ".", "_" and "-" only' })
-    .default('user_events'),
-  KIT_KAFKA_ENGINE_GROUP: z.string().default('clickhouse-kit-user-events'),
-  KIT_CONNECTOR_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]+$/, { error: 'KIT_CONNECTOR_NAME may hold letters, digits, ".", "_" and "-" only' })
-    .default('clickhouse-sink'),
-  KIT_CONNECTOR_DLQ_TOPIC: z.string().optional(),
+  /** The pipeline commands act on when none is named (see pipelines/). */
+  KIT_PIPELINE: z.string().optional(),
 });
 
 export type KitEnv = z.infer<typeof EnvSchema>;
@@ -67,23 +60,13 @@ export interface KitConfig {
     parity: Credentials;
   };
   /** Addresses as ClickHouse itself sees them (its Kafka engine dials these). */
-  clickhouseKafka: { brokerList: string; registryUrl: string; consumerGroup: string };
-  topic: string;
-  /** The ClickHouse sink connector: its name, its consumer group (Connect's `connect-<name>`), its DLQ topic. */
-  connector: { name: string; group: string; dlqTopic: string };
-  tables: {
-    /** The sink connector's target table. */
-    connector: string;
-    /** The Kafka-engine table reading the topic. */
-    kafkaQueue: string;
-    /** The materialized view's target table. */
-    kafka: string;
-    /** Messages the Kafka engine could not parse. */
-    kafkaErrors: string;
-  };
+  clickhouseKafka: { brokerList: string; registryUrl: string };
+  /** KIT_PIPELINE: the pipeline commands act on when none is named. */
+  pipeline?: string;
 }
 
-export class ConfigError extends Error {
+/** The configuration is wrong: exit 2. */
+export class ConfigError extends UsageError {
   override name = 'ConfigError';
 }
 
@@ -156,19 +139,7 @@ export function loadConfig(raw: Record<string, string | undefined> = resolveEnv(
     clickhouseKafka: {
       brokerList: env.CLICKHOUSE_KAFKA_BROKER_LIST,
       registryUrl: env.CLICKHOUSE_SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
-      consumerGroup: env.KIT_KAFKA_ENGINE_GROUP,
     },
-    topic: env.KIT_TOPIC,
-    connector: {
-      name: env.KIT_CONNECTOR_NAME,
-      group: `connect-${env.KIT_CONNECTOR_NAME}`,
-      dlqTopic: env.KIT_CONNECTOR_DLQ_TOPIC ?? `${env.KIT_TOPIC}-dlq`,
-    },
-    tables: {
-      connector: 'events_connect',
-      kafkaQueue: 'events_kafka_queue',
-      kafka: 'events_kafka',
-      kafkaErrors: 'events_kafka_errors',
-    },
+    ...(env.KIT_PIPELINE ? { pipeline: env.KIT_PIPELINE } : {}),
   };
 }

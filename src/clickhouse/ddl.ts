@@ -1,6 +1,7 @@
 /**
- * The DDL in `sql/`: rendering its {{placeholders}} from the kit's config and applying
- * it statement by statement, idempotently (every statement is IF NOT EXISTS).
+ * The kit's own DDL in `sql/` (its database, parity's watermarks), rendered from the kit's
+ * config, and applying DDL statement by statement, idempotently (IF NOT EXISTS). Each
+ * pipeline's tables are derived from its schema (src/pipeline/ddl.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,13 +16,7 @@ export class TemplateError extends Error {}
 export type TemplateValues = Record<string, string>;
 
 export function templateValues(config: KitConfig): TemplateValues {
-  return {
-    database: config.clickhouse.database,
-    topic: config.topic,
-    consumer_group: config.clickhouseKafka.consumerGroup,
-    kafka_broker_list: config.clickhouseKafka.brokerList,
-    schema_registry_url: config.clickhouseKafka.registryUrl,
-  };
+  return { database: config.clickhouse.database };
 }
 
 /** Fills {{name}} placeholders; an unknown name or a value that would break a quoted literal is an error. */

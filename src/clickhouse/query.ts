@@ -1,6 +1,6 @@
 /** Reading rows through @clickhouse/client the way the kit's checks need them. */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { UsageError } from '../cli.js';
+import { ServiceUnreachableError } from '../errors.js';
 
 export interface BuiltQuery {
   query: string;
@@ -41,7 +41,7 @@ export async function checkClickHouse(ch: ClickHouseClient, url: string): Promis
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code && /^E[A-Z]+$/.test(code)) {
-      throw new UsageError(`ClickHouse at ${url} is unreachable (${code}); check CLICKHOUSE_URL and that the stack is up`);
+      throw new ServiceUnreachableError(`ClickHouse at ${url} is unreachable (${code}); check CLICKHOUSE_URL and that the stack is up`);
     }
     throw e;
   }

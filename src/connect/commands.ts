@@ -8,21 +8,27 @@
  *   pause | resume | stop | delete
  *   offsets   read; --reset (--yes) to rewind
  *
- * Which connectors: `--name`/`--file` narrow, `--all` is every definition. Without any,
- * deploy and the reading verbs (status, offsets) take every definition (status: every
- * connector on the worker); verbs that interrupt, rewind or remove connectors want an
- * explicit choice.
+ * Which connectors: `--pipeline` (a pipeline's ClickHouse sink, rendered from
+ * connect/pipeline-sink.json), `--name`, `--file` (other connectors' definitions in
+ * connect/connectors/), `--all` (all of them). Without any, deploy and offsets take the default
+ * pipeline's connector and status shows every connector on the worker; verbs that interrupt,
+ * rewind or remove connectors want an explicit choice.
  *
- * Exit codes: 0 ok, 1 a connector or task failed, 2 bad input, failed validation or an
- * unreachable worker.
+ * Exit codes (errors.ts): 0 ok, 1 a connector or task failed, 2 bad input or failed
+ * validation, 3 the worker does not answer.
  */
 import { Option, type Command } from 'commander';
-import { command, int, printJson, table, UsageError } from '../cli.js';
+import { command, int, printJson, table } from '../cli.js';
 import { clickhouseClient } from '../clickhouse/client.js';
 import { loadConfig, resolveEnv, type KitConfig } from '../config.js';
+import { FoundError, UsageError } from '../errors.js';
+import type { Pipeline } from '../pipeline/definition.js';
+import { loadPipelines } from '../pipeline/definition.js';
+import { choosePipelines, pipelinesDir } from '../pipeline/load.js';
+import { renderPipelineSinks } from './pipeline-sink.js';
 import type { ConnectorStatus } from './api.js';
 import { deploy, type DeployResult } from './deploy.js';
-import { DEFINITIONS_DIR, hasSelection, renderAll, selectDefinitions, type Selection } from './definitions.js';
+import { DEFINITIONS_DIR, renderAll, selectDefinitions, type RenderedDefinition, type Selection } from './definitions.js';
 import { formatChanges } from './diff.js';
 import type { SqlRunner } from './keeper-state.js';
 import { kitValues, PROFILES, type Profile } from './kit-values.js';
@@ -33,12 +39,12 @@ import { failureTraces, formatTraces, scrubStatus, statusTable, workerLine } fro
 import { waitForState, type TargetState } from './wait.js';
 
 /** A connector or task ended FAILED (or never got going): exit 1. */
-export class ConnectorFailedError extends Error {
+export class ConnectorFailedError extends FoundError {
   override name = 'ConnectorFailedError';
-  readonly exitCode = 1;
 }
 
 interface SelectOpts {
+  pipeline?: string;
   name?: string[];
   file?: string[];
   all?: boolean;
@@ -56,21 +62,22 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 const err = (line: string) => process.stderr.write(`[connector] ${line}\n`);
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 
-/** What a verb does when neither --name, --file nor --all is given. */
-type Unselected = 'every definition' | 'every connector on the worker' | 'refuse';
+/** What a verb does when neither --pipeline, --name, --file nor --all is given. */
+type Unselected = 'the default pipeline' | 'every connector on the worker' | 'refuse';
 
 function addSelection(cmd: Command, what: string, unselected: Unselected = 'refuse'): Command {
-  const all =
-    unselected === 'every definition'
-      ? `${what} every definition in the definitions directory (the default without --name or --file)`
+  const none =
+    unselected === 'the default pipeline'
+      ? ` (without --pipeline, --name, --file or --all: the pipeline KIT_PIPELINE names, else the default one)`
       : unselected === 'refuse'
-        ? `${what} every definition in the definitions directory (${what} needs --name, --file or --all)`
-        : `${what} every definition in the definitions directory`;
+        ? ` (${what} needs --pipeline, --name, --file or --all)`
+        : '';
   return cmd
-    .option('--name <name>', `${what} by connector name (repeatable)`, collect)
-    .option('--file <path>', `${what} by definition file (repeatable)`, collect)
-    .option('--all', all)
-    .option('--dir <dir>', 'the definitions directory', DEFINITIONS_DIR)
+    .option('--pipeline <name>', `${what} the connector of a pipeline in pipelines/ (a name, names joined by commas, or all)${none}`)
+    .option('--name <name>', `${what} by connector name: a pipeline's connector or a definition in --dir (repeatable)`, collect)
+    .option('--file <path>', `${what} by definition file in --dir (repeatable)`, collect)
+    .option('--all', `${what} every pipeline's connector and every definition in --dir`)
+    .option('--dir <dir>', 'the directory of connector definitions other than the pipelines\' (default: connect/connectors/)')
     .option('--json', 'print the result as JSON');
 }
 
@@ -84,34 +91,53 @@ function clientFor(config: KitConfig): ConnectClient {
   return new ConnectClient({ url: config.connect.url, log: err });
 }
 
-function selection(o: SelectOpts): Selection {
+function selection(o: SelectOpts, names: string[] = o.name ?? []): Selection {
   const s: Selection = { all: o.all ?? false };
-  if (o.name) s.names = o.name;
+  if (names.length) s.names = names;
   if (o.file) s.files = o.file;
   if (o.dir) s.dir = o.dir;
   return s;
 }
 
-/** Connector names for the worker verbs: --name as given, --file/--all through the definitions. */
-function targetNames(o: SelectOpts): string[] {
-  const names = [...(o.name ?? [])];
-  if (o.file?.length || o.all) {
-    const s = selection({ ...o, name: [] });
-    names.push(...selectDefinitions(s).map((d) => d.name));
+const chose = (o: SelectOpts) => Boolean(o.pipeline || o.name?.length || o.file?.length || o.all);
+
+/**
+ * What a verb acts on: pipelines (by --pipeline, by their connector's --name, every one with
+ * --all, or the default one when nothing is chosen and `orDefault`), and definitions of other
+ * connectors in --dir (by --name, --file, or every one with --all).
+ */
+function targets(o: SelectOpts, config: KitConfig, orDefault: boolean): { pipelines: Pipeline[]; all: Pipeline[]; definitions: Selection | undefined } {
+  const database = config.clickhouse.database;
+  const all = loadPipelines(pipelinesDir(), { database });
+  const pipelines = new Map<string, Pipeline>();
+  if (o.pipeline || (orDefault && !chose(o))) for (const p of choosePipelines({ requested: o.pipeline, allowAll: true, database })) pipelines.set(p.name, p);
+  if (o.all) for (const p of all) pipelines.set(p.name, p);
+  const rest: string[] = [];
+  for (const name of o.name ?? []) {
+    const owners = all.filter((p) => p.connector.name === name);
+    if (owners.length > 0) owners.forEach((p) => pipelines.set(p.name, p));
+    else rest.push(name);
+  }
+  const defs = o.all || rest.length > 0 || o.file?.length ? selection(o, rest) : undefined;
+  return { pipelines: [...pipelines.values()], all, definitions: defs };
+}
+
+/** Connector names for the worker verbs. */
+function targetNames(o: SelectOpts, config: KitConfig, orDefault = false): string[] {
+  const t = targets(o, config, orDefault);
+  const names = t.pipelines.map((p) => p.connector.name);
+  if (t.definitions) {
+    const defs = o.all ? selectDefinitions({ ...t.definitions, all: true }) : (t.definitions.names?.length || t.definitions.files?.length) ? selectDefinitions(t.definitions) : [];
+    names.push(...defs.map((d) => d.name));
   }
   return [...new Set(names)];
 }
 
-/** Without --name, --file or --all: every definition. */
-function orEveryDefinition(o: SelectOpts): SelectOpts {
-  return hasSelection(selection(o)) ? o : { ...o, all: true };
-}
-
 /** Verbs that interrupt, rewind or remove connectors act only on what was chosen. */
-function requireTargets(o: SelectOpts, verb: string): string[] {
-  const names = targetNames(o);
+function requireTargets(o: SelectOpts, config: KitConfig, verb: string): string[] {
+  const names = chose(o) ? targetNames(o, config) : [];
   if (names.length === 0) {
-    throw new UsageError(`${verb} acts only on connectors you choose: --name <connector>, --file <definition> or --all (every definition in ${o.dir ?? DEFINITIONS_DIR})`);
+    throw new UsageError(`${verb} acts only on connectors you choose: --pipeline <name>, --name <connector>, --file <definition> or --all`);
   }
   return names;
 }
@@ -178,8 +204,14 @@ async function runDeploy(o: SelectOpts & WaitOpts & { dryRun?: boolean; offline?
   const kitOpts: { profile?: Profile; exactlyOnce?: boolean } = {};
   if (o.profile) kitOpts.profile = o.profile;
   if (o.exactlyOnce !== undefined) kitOpts.exactlyOnce = o.exactlyOnce;
-  const kit = kitValues(config, env, kitOpts);
-  const rendered = renderAll(selectDefinitions(selection(orEveryDefinition(o))), kit, env);
+  const t = targets(o, config, true);
+  const rendered: RenderedDefinition[] = renderPipelineSinks(config, env, t.pipelines, t.all, kitOpts);
+  if (t.definitions) {
+    const defs = o.all ? selectDefinitions({ ...t.definitions, all: true }).filter(Boolean) : selectDefinitions(t.definitions);
+    rendered.push(...renderAll(defs, kitValues(config, env, [], kitOpts), env));
+  }
+  if (rendered.length === 0) throw new UsageError(`nothing to deploy: no pipeline chosen and no definition in ${o.dir ?? DEFINITIONS_DIR}`);
+  const kit = { profile: kitOpts.profile ?? kitValues(config, env, []).profile };
   const json = o.json ?? false;
   const result = await deploy(rendered, o.offline ? undefined : clientFor(config), {
     dryRun: o.dryRun ?? false,
@@ -212,9 +244,9 @@ async function runStatus(o: SelectOpts & { fullTrace?: boolean }) {
   const client = clientFor(config);
   const info = await client.serverInfo();
   let statuses: ConnectorStatus[];
-  if (hasSelection(selection(o))) {
+  if (chose(o)) {
     statuses = [];
-    for (const name of targetNames(o)) {
+    for (const name of targetNames(o, config)) {
       const s = await client.status(name);
       if (!s) throw new UsageError(`no connector named ${name} on the worker at ${client.url}`);
       statuses.push(s);
@@ -264,16 +296,18 @@ async function awaitTargets(client: ConnectClient, names: string[], target: Targ
 }
 
 async function runStateVerb(verb: 'pause' | 'resume' | 'stop', o: SelectOpts & WaitOpts) {
-  const names = requireTargets(o, verb);
-  const client = clientFor(loadConfig());
+  const config = loadConfig();
+  const names = requireTargets(o, config, verb);
+  const client = clientFor(config);
   await requireExisting(client, names);
   for (const name of names) await client[verb](name);
   await awaitTargets(client, names, stateVerb(verb), o, verb);
 }
 
 async function runRestart(o: SelectOpts & WaitOpts & { failed?: boolean }) {
-  const names = requireTargets(o, 'restart');
-  const client = clientFor(loadConfig());
+  const config = loadConfig();
+  const names = requireTargets(o, config, 'restart');
+  const client = clientFor(config);
   await requireExisting(client, names);
   const onlyFailed = o.failed ?? false;
   for (const name of names) await client.restart(name, { includeTasks: true, onlyFailed });
@@ -287,8 +321,9 @@ async function runRestart(o: SelectOpts & WaitOpts & { failed?: boolean }) {
 }
 
 async function runDelete(o: SelectOpts) {
-  const names = requireTargets(o, 'delete');
-  const client = clientFor(loadConfig());
+  const config = loadConfig();
+  const names = requireTargets(o, config, 'delete');
+  const client = clientFor(config);
   await requireExisting(client, names);
   for (const name of names) await client.delete(name);
   if (o.json) printJson({ deleted: names });
@@ -296,8 +331,8 @@ async function runDelete(o: SelectOpts) {
 }
 
 async function runOffsets(o: SelectOpts & WaitOpts & { reset?: boolean; yes?: boolean }) {
-  const names = o.reset ? requireTargets(o, 'offsets --reset') : targetNames(orEveryDefinition(o));
   const config = loadConfig();
+  const names = o.reset ? requireTargets(o, config, 'offsets --reset') : targetNames(o, config, true);
   const client = clientFor(config);
   await requireExisting(client, names);
   if (o.reset) {
@@ -335,7 +370,7 @@ export function connectorProgram(): ConnectorProgram {
   let chosen: (() => Promise<void>) | undefined;
   const program = command(
     'connector',
-    'Deploy and operate Kafka Connect connectors from connect/connectors/ (JSON or YAML) against CONNECT_URL.',
+    "Deploy and operate Kafka Connect connectors against CONNECT_URL: each pipeline's ClickHouse sink (pipelines/, rendered from connect/pipeline-sink.json) and other connectors' definitions in connect/connectors/ (JSON or YAML).",
   );
   /** Runs `fn` with the subcommand's options once commander picked it. */
   const on = (cmd: Command, fn: (opts: never) => Promise<void>) =>
@@ -344,13 +379,12 @@ export function connectorProgram(): ConnectorProgram {
     });
   program.addHelpText(
     'after',
-    '\nWithout --name, --file or --all: deploy and offsets act on every definition in connect/connectors/, status shows every connector on the worker;' +
-      ' restart, pause, resume, stop, delete and offsets --reset refuse (exit 2) until you choose.' +
-      '\nExit codes: 0 ok, 1 a connector or task failed, 2 bad input, validation failure or unreachable worker.',
+    "\nWithout --pipeline, --name, --file or --all: deploy and offsets act on the default pipeline's connector (KIT_PIPELINE, else the pipeline marked default), status shows every connector on the worker;" +
+      ' restart, pause, resume, stop, delete and offsets --reset refuse (exit 2) until you choose.',
   );
 
-  const dep = addWait(addSelection(program.command('deploy'), 'deploy', 'every definition'), 'RUNNING')
-    .description('render, lint, validate, diff, then create or update each connector (every definition unless --name/--file narrow it) and wait for it and every task to be RUNNING')
+  const dep = addWait(addSelection(program.command('deploy'), 'deploy', 'the default pipeline'), 'RUNNING')
+    .description("render, lint, validate, diff, then create or update each connector (the default pipeline's unless --pipeline, --name, --file or --all choose) and wait for it and every task to be RUNNING")
     .option('--dry-run', 'check everything against the worker and print the plan; apply nothing')
     .option('--offline', 'render and lint only, without a worker (implies --dry-run)')
     .addOption(new Option('--profile <profile>', 'the stack the definitions target (KIT_CONNECT_PROFILE)').choices(PROFILES))
@@ -384,9 +418,9 @@ export function connectorProgram(): ConnectorProgram {
   );
   on(del, runDelete);
 
-  const off = addWait(addSelection(program.command('offsets'), 'read', 'every definition'), 'STOPPED')
-    .description('print committed offsets (of every definition unless chosen); with --reset, stop the chosen connectors and delete them (and the exactly-once KeeperMap state)')
-    .option('--reset', 'stop the connector, DELETE its offsets, clear ClickHouse exactly-once state when exactlyOnce=true (needs --name, --file or --all)')
+  const off = addWait(addSelection(program.command('offsets'), 'read', 'the default pipeline'), 'STOPPED')
+    .description("print each connector's committed offsets per topic partition (the default pipeline's connector unless chosen); with --reset, rewind the chosen connectors to the start of their topics: stop them, delete their offsets (and their exactly-once KeeperMap state) and leave them STOPPED")
+    .option('--reset', 'stop the connector, DELETE its committed offsets (on resume it re-reads what the topics retain), clear its exactly-once KeeperMap rows when exactlyOnce=true; needs --pipeline, --name, --file or --all')
     .option('--yes', 'confirm --reset; without it the steps are printed and nothing is done');
   on(off, runOffsets);
 

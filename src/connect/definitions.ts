@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { UsageError } from '../cli.js';
+import { UsageError } from '../errors.js';
 import { projectRoot } from '../paths.js';
 import type { KitValues } from './kit-values.js';
 import { references, substituteKit } from './placeholders.js';

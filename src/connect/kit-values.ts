@@ -1,5 +1,6 @@
 /**
- * The values behind `${kit:name}` placeholders, from the kit's configuration.
+ * The values behind `${kit:name}` placeholders, from the kit's configuration and the
+ * pipelines a connector carries.
  *
  * Addresses are the ones the *Connect worker* dials, which differ per stack:
  * - `docker`: the worker runs in the compose network (`clickhouse:8123`,
@@ -10,7 +11,8 @@
  */
 import { z } from 'zod';
 import type { KitConfig } from '../config.js';
-import { UsageError } from '../cli.js';
+import { UsageError } from '../errors.js';
+import type { Pipeline } from '../pipeline/definition.js';
 
 export const PROFILES = ['docker', 'embedded'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -32,7 +34,7 @@ const KitConnectEnv = z.object({
 
 export interface KitValueOptions {
   profile?: Profile;
-  /** `--exactly-once`: wins over KIT_CONNECTOR_EXACTLY_ONCE. */
+  /** `--exactly-once` / `--no-exactly-once`: wins over KIT_CONNECTOR_EXACTLY_ONCE and the pipelines'. */
   exactlyOnce?: boolean;
 }
 
@@ -50,11 +52,11 @@ function parseEnv(env: Record<string, string | undefined>) {
   return parsed.data;
 }
 
-export function kitValues(
-  config: KitConfig,
-  env: Record<string, string | undefined>,
-  options: KitValueOptions = {},
-): KitValues {
+/**
+ * The values for one connector: the stack's addresses, and what the pipelines sharing it
+ * (one, or several naming the same connector.name, checked to agree) carry.
+ */
+export function kitValues(config: KitConfig, env: Record<string, string | undefined>, pipelines: Pipeline[], options: KitValueOptions = {}): KitValues {
   const e = parseEnv(env);
   const profile = options.profile ?? e.KIT_CONNECT_PROFILE ?? 'docker';
   const hostView = new URL(config.clickhouse.url);
@@ -68,18 +70,25 @@ export function kitValues(
           // Apicurio's Connect converter speaks its v2 API, beside the ccompat one the kit uses.
           registry: config.registry.url.replace(/\/apis\/ccompat\/v\d+\/?$/, '/apis/registry/v2'),
         };
-  return {
-    profile,
-    values: {
-      clickhouse_host: e.KIT_CONNECT_CLICKHOUSE_HOST ?? defaults.host,
-      clickhouse_port: String(e.KIT_CONNECT_CLICKHOUSE_PORT ?? defaults.port),
-      clickhouse_ssl: String(e.KIT_CONNECT_CLICKHOUSE_SSL ?? defaults.ssl),
-      registry_url: (e.KIT_CONNECT_REGISTRY_URL ?? defaults.registry).replace(/\/+$/, ''),
-      database: config.clickhouse.database,
-      table: config.tables.connector,
-      topic: config.topic,
-      connector_user: config.clickhouse.connector.user,
-      exactly_once: String(options.exactlyOnce ?? e.KIT_CONNECTOR_EXACTLY_ONCE ?? false),
-    },
+  const first = pipelines[0];
+  const values: Record<string, string> = {
+    clickhouse_host: e.KIT_CONNECT_CLICKHOUSE_HOST ?? defaults.host,
+    clickhouse_port: String(e.KIT_CONNECT_CLICKHOUSE_PORT ?? defaults.port),
+    clickhouse_ssl: String(e.KIT_CONNECT_CLICKHOUSE_SSL ?? defaults.ssl),
+    registry_url: (e.KIT_CONNECT_REGISTRY_URL ?? defaults.registry).replace(/\/+$/, ''),
+    connector_user: config.clickhouse.connector.user,
+    database: first?.database ?? config.clickhouse.database,
   };
+  if (first) {
+    Object.assign(values, {
+      connector_name: first.connector.name,
+      topics: pipelines.map((p) => p.topic.name).join(','),
+      topic2table: pipelines.map((p) => `${p.topic.name}=${p.tables.connector}`).join(','),
+      dlq_topic: first.connector.dlqTopic,
+      tasks_max: String(first.connector.tasksMax),
+      max_poll_records: String(first.connector.maxPollRecords),
+      exactly_once: String(options.exactlyOnce ?? e.KIT_CONNECTOR_EXACTLY_ONCE ?? first.connector.exactlyOnce),
+    });
+  }
+  return { profile, values };
 }

@@ -6,7 +6,7 @@
  * KeeperMap state in ClickHouse as well. It re-delivers data, so it states every step and
  * does nothing without --yes.
  */
-import { UsageError } from '../cli.js';
+import { UsageError } from '../errors.js';
 import type { Offsets } from './api.js';
 import { clearKeeperState, describeStateClear, keeperStateTarget, type SqlRunner } from './keeper-state.js';
 import type { ConnectClient } from './rest.js';

@@ -3,7 +3,7 @@
  * lint findings, the worker's verdict (plugin present, every field valid) and the diff
  * against the live config, which decides create / update / unchanged.
  */
-import { UsageError } from '../cli.js';
+import { UsageError } from '../errors.js';
 import type { PluginInfo, ValidateResponse } from './api.js';
 import type { RenderedDefinition } from './definitions.js';
 import { diffConfigs, formatChanges, type Change } from './diff.js';

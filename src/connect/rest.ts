@@ -9,7 +9,7 @@
 import axios, { AxiosError, type AxiosInstance, type Method } from 'axios';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
-import { UsageError } from '../cli.js';
+import { ServiceUnreachableError } from '../errors.js';
 import {
   ConnectorConfigMap,
   ConnectorStatus,
@@ -56,7 +56,7 @@ export class ConnectHttpError extends Error {
 }
 
 /** The worker did not answer after every retry: exit 2. */
-export class WorkerUnreachableError extends UsageError {
+export class WorkerUnreachableError extends ServiceUnreachableError {
   override name = 'WorkerUnreachableError';
 }
 

@@ -16,7 +16,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka } from 'kafkajs';
-import { UsageError } from '../cli.js';
+import { UsageError } from '../errors.js';
 import { applySql, templateValues } from '../clickhouse/ddl.js';
 import type { KitConfig } from '../config.js';
 import { ConnectClient } from '../connect/rest.js';
@@ -24,7 +24,7 @@ import { committedOffsets } from '../parity/truth.js';
 import { legsFromConfig, verifyParity, type ParityReport } from '../parity/verify.js';
 import { readSchema, SCHEMA_FILE } from '../produce/events.js';
 import { produceAvro, type ProduceSummary } from '../produce/producer.js';
-import { IncompatibleSchemaError, Registry, type CompatibilityResult } from '../produce/registry.js';
+import { IncompatibleSchemaError, Registry, type CompatibilityResult } from '../registry/registry.js';
 import { restoreConnector, stopConnector, type StoppedConnector } from './connector.js';
 import { checkSameGroup, inspect, kafkaEngineDrift, kafkaEngineObjects } from './kafka-engine.js';
 import { produceV2, type V2ProduceSummary } from './produce.js';

@@ -5,7 +5,7 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { z } from 'zod';
-import { UsageError } from '../cli.js';
+import { UsageError } from '../errors.js';
 import type { OffsetRange } from './queries.js';
 
 export interface PartitionTruth {

@@ -14,6 +14,8 @@ const retry = { retries: 30, initialRetryTime: 300, maxRetryTime: 5000 };
 const kafka = new Kafka({ clientId: w.clientId, brokers: w.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry });
 const runId = Buffer.from(w.runId);
+// A message without a key (wire.ts NO_KEY).
+const NO_KEY = 0xffffffff;
 const describe = (e) => ({ name: (e && e.name) || 'Error', message: (e && e.message) || String(e) });
 let failed;
 let chain = producer.connect().then(
@@ -33,7 +35,7 @@ async function handle(m) {
     const headers = { [w.runIdHeader]: runId, [w.producedAtHeader]: Buffer.from(m.producedAt) };
     const messages = new Array(m.count);
     for (let i = 0, j = 0; i < m.count; i++, j += 3) {
-      messages[i] = { key: buf.subarray(m.bounds[j], m.bounds[j + 1]), value: buf.subarray(m.bounds[j + 1], m.bounds[j + 2]), partition: m.partitions[i], headers };
+      messages[i] = { key: m.bounds[j] === NO_KEY ? null : buf.subarray(m.bounds[j], m.bounds[j + 1]), value: buf.subarray(m.bounds[j + 1], m.bounds[j + 2]), partition: m.partitions[i], headers };
     }
     const results = await producer.send({ topic: w.topic, messages, acks: -1, compression: w.compression });
     parentPort.postMessage({ type: 'done', seq: m.seq, results: results.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset })) });

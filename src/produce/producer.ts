@@ -1,34 +1,42 @@
 /**
- * Produces the kit's Avro user events to a topic through the schema registry:
- * deterministic (a seed), idempotent (acks=all), and accounted per partition so
- * `verify:parity` can check exactly the offsets of one run.
+ * Produces a pipeline's Avro records to its topic through the schema registry: generated
+ * from the schema and a seed (deterministic), or the user's own; keyed as the pipeline says;
+ * idempotent (acks=all); accounted per partition so `verify:parity` can check exactly the
+ * offsets of one run.
  *
- * For throughput (bench/produce.ts) this thread generates the events and encodes
- * them into one buffer per lane and batch (wire.ts), and each lane's worker thread
- * sends its batches with its own idempotent producer (lanes.ts); the next batches
- * are encoded while earlier ones are on the wire.
+ * For throughput (bench/produce.ts) this thread generates the records and encodes them into
+ * one buffer per lane and batch (wire.ts), and each lane's worker thread sends its batches
+ * with its own idempotent producer (lanes.ts); the next batches are encoded while earlier ones
+ * are on the wire.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, type PartitionMetadata } from 'kafkajs';
 import { connectAdmin, createTopic, kafkaClient } from '../kafka.js';
-import { EventGenerator, readSchema, SCHEMA_FILE, type UserEvent } from './events.js';
+import type { ParsedType } from '../pipeline/avro.js';
+import type { Pipeline } from '../pipeline/definition.js';
+import { RecordGenerator, ValueGenerator } from '../pipeline/generate.js';
+import type { PipelineSchema } from '../pipeline/load.js';
+import { avroType } from '../pipeline/values.js';
+import { Registry } from '../registry/registry.js';
 import { Lane, laneCount, laneOf, PIPELINE_DEPTH } from './lanes.js';
 import { keyedPartitioner } from './partitioner.js';
-import { Registry } from './registry.js';
-import { LaneBatchWriter, type AvroWriter } from './wire.js';
+import { CONFLUENT_HEADER_BYTES, LaneBatchWriter, writeConfluent, type AvroWriter } from './wire.js';
 
 export interface ProduceOptions {
   brokers: string[];
   registryUrl: string;
-  topic: string;
-  /** Partitions for a topic this run creates. */
-  partitions: number;
-  /** Stop after this many events (poison messages not counted). */
+  /** The topic, its partitions (for a topic this run creates) and how records are keyed. */
+  pipeline: Pipeline;
+  /** The value schema records are written with (the pipeline's, or another version of it). */
+  schema: PipelineSchema;
+  /** With the pipeline's key.schema: that schema. */
+  keySchema?: ParsedType;
+  /** Stop after this many records (poison messages not counted). */
   count?: number;
   /** Stop after this many seconds. */
   durationSec?: number;
-  /** Events per second; 0 sends as fast as the broker takes them. */
+  /** Records per second; 0 sends as fast as the broker takes them. */
   rate: number;
   batchSize: number;
   /** Sender threads, each with its own idempotent producer owning some partitions (lanes.ts); DEFAULT_LANES unless given. */
@@ -36,16 +44,12 @@ export interface ProduceOptions {
   seed: number;
   poison: number;
   compression: 'none' | 'gzip';
-  schemaFile?: string;
-  /** The events to send, from the seed: the kit's v1 EventGenerator unless given (e.g. v2 events for a schema evolution). */
-  events?: (seed: number) => EventSource;
+  /** Every n-th generated record carries one edge value (edges.ts); 0: none. */
+  edgeEvery?: number;
+  /** The records to send instead of generated ones (a file's; each an avsc value of `schema`). */
+  records?: Iterator<Record<string, unknown>>;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
-}
-
-/** Deterministic events keyed by `user_id`. */
-export interface EventSource {
-  next(): UserEvent;
 }
 
 export interface Progress {
@@ -64,6 +68,7 @@ export interface PartitionRange {
 
 export interface ProduceSummary {
   runId: string;
+  pipeline: string;
   topic: string;
   subject: string;
   schemaId: number;
@@ -114,21 +119,23 @@ export function poisonValue(i: number): Buffer {
 }
 
 export async function produceAvro(opts: ProduceOptions): Promise<ProduceSummary> {
-  const subject = `${opts.topic}-value`;
-  const schema = readSchema(opts.schemaFile ?? SCHEMA_FILE);
+  const { pipeline } = opts;
+  const topic = pipeline.topic.name;
+  const subject = `${topic}-value`;
   const registry = new Registry(opts.registryUrl);
   await registry.ping();
 
   const admin = await connectAdmin(kafkaClient(opts.brokers, 'kit-produce-avro'), opts.brokers);
   const lanes: Lane[] = [];
   try {
-    const topicCreated = await createTopic(admin, opts.topic, opts.partitions);
-    const meta = await admin.fetchTopicMetadata({ topics: [opts.topic] });
+    const topicCreated = await createTopic(admin, pipeline.topic);
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     const partitionMetadata: PartitionMetadata[] = meta.topics[0]!.partitions;
 
-    const { id: schemaId } = await registry.registerChecked(subject, schema);
-    // The registry client's cached avsc Type for the id: the schema as the registry serves it.
-    const type = (await registry.client.getSchema(schemaId)) as unknown as AvroWriter;
+    const { id: schemaId } = await registry.registerChecked(subject, opts.schema.parsed.text);
+    const type = avroType(opts.schema.parsed.json) as unknown as AvroWriter;
+    const keys = await keyEncoder(opts, registry, partitionMetadata);
+    const poisonKeys = keyedPartitioner(topic, partitionMetadata);
 
     const runId = randomUUID();
     const started = await Promise.allSettled(
@@ -136,7 +143,7 @@ export async function produceAvro(opts: ProduceOptions): Promise<ProduceSummary>
         Lane.start(i, {
           clientId: `kit-produce-avro-${i}`,
           brokers: opts.brokers,
-          topic: opts.topic,
+          topic,
           runId,
           runIdHeader: RUN_ID_HEADER,
           producedAtHeader: PRODUCED_AT_HEADER,
@@ -148,11 +155,41 @@ export async function produceAvro(opts: ProduceOptions): Promise<ProduceSummary>
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
 
-    return await sendAll(opts, { lanes, registry, type, runId, schemaId, subject, partitionMetadata, topicCreated });
+    return await sendAll(opts, { lanes, registry, type, runId, schemaId, subject, topic, keys, poisonKeys, topicCreated });
   } finally {
     await Promise.all(lanes.map((l) => l.close()));
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** Per record: its partition and key bytes, as the pipeline keys its records. */
+type KeyOf = (record: Record<string, unknown>, index: number) => { partition: number; key: Buffer | null };
+
+async function keyEncoder(opts: ProduceOptions, registry: Registry, partitionMetadata: PartitionMetadata[]): Promise<KeyOf> {
+  const topic = opts.pipeline.topic.name;
+  const key = opts.pipeline.key;
+  const byKey = keyedPartitioner(topic, partitionMetadata);
+  // Without keys: the partitions in turn.
+  if (!key) return (_r, i) => ({ partition: partitionMetadata[i % partitionMetadata.length]!.partitionId, key: null });
+  if ('field' in key) {
+    const field = key.field;
+    return (r) => byKey(String(r[field]));
+  }
+  // An Avro key: generated from the key schema (its own stream of the seed), registered as <topic>-key.
+  const parsed = opts.keySchema;
+  if (!parsed) throw new Error(`pipeline ${opts.pipeline.name} keys records with ${key.schemaFile}, which was not read`);
+  const { id } = await registry.registerChecked(`${topic}-key`, parsed.text);
+  const type = avroType(parsed.json) as unknown as AvroWriter;
+  const gen = new ValueGenerator(parsed.root, opts.seed + 1_000_003);
+  let buf = Buffer.allocUnsafe(256);
+  return () => {
+    const value = gen.next();
+    for (;;) {
+      const end = writeConfluent(type, id, value, buf, 0);
+      if (end >= 0) return byKey(Buffer.from(buf.subarray(0, end)));
+      buf = Buffer.allocUnsafe(buf.length - end + CONFLUENT_HEADER_BYTES + 64);
+    }
+  };
 }
 
 interface SendContext {
@@ -162,7 +199,9 @@ interface SendContext {
   runId: string;
   schemaId: number;
   subject: string;
-  partitionMetadata: PartitionMetadata[];
+  topic: string;
+  keys: KeyOf;
+  poisonKeys: (key: string) => { partition: number; key: Buffer };
   topicCreated: boolean;
 }
 
@@ -180,8 +219,7 @@ interface Batch {
 
 async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceSummary> {
   const { runId, lanes, type, schemaId } = ctx;
-  const generator = (opts.events ?? ((seed: number) => new EventGenerator(seed)))(opts.seed);
-  const partitionOf = keyedPartitioner(opts.topic, ctx.partitionMetadata);
+  const generator = opts.records ?? new RecordGenerator(opts.schema.parsed.root, opts.seed, opts.edgeEvery ?? 0);
   const target = opts.count;
   // Without a count (a --duration run), poison goes among the first thousand events per poison message.
   const poisonAt = poisonSlots(target ?? opts.poison * 1000, opts.poison);
@@ -196,8 +234,9 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
   let bytes = 0;
   let avgBytes = 128;
 
+  let exhausted = false;
   const done = () =>
-    (target !== undefined && prepared >= target) || Date.now() >= deadline || opts.signal?.aborted === true;
+    exhausted || (target !== undefined && prepared >= target) || Date.now() >= deadline || opts.signal?.aborted === true;
 
   /** Generates and encodes one batch (up to `size` events and MAX_BATCH_BYTES) into per-lane buffers and hands them to the lanes. */
   const dispatch = async (size: number): Promise<Batch> => {
@@ -212,21 +251,24 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
     for (; batch.events < size && batch.bytes + (batch.events + batch.poison) * RECORD_OVERHEAD_BYTES < MAX_BATCH_BYTES; batch.events++) {
       if (poisonPrepared < opts.poison && poisonAt.has(prepared + batch.events)) {
         const index = poisonPrepared++;
-        const { partition, key } = partitionOf(`poison-${index}`);
+        const { partition, key } = ctx.poisonKeys(`poison-${index}`);
         batch.poisonAt.push({ index, partition, position: position(partition) });
         batch.bytes += key.length + writers[laneOf(partition, lanes.length)]!.add(partition, key, poisonValue(index));
         batch.poison++;
       }
-      const event = generator.next();
-      const { partition, key } = partitionOf(event.user_id);
+      const next = generator.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      const record = next.value;
+      const { partition, key } = ctx.keys(record, prepared + batch.events);
       position(partition);
       const writer = writers[laneOf(partition, lanes.length)]!;
       try {
-        batch.bytes += key.length + writer.addAvro(partition, key, type, schemaId, event);
-      } catch {
-        // Not valid for the schema: the registry client's encode says where (ConfluentSchemaRegistryValidationError).
-        await ctx.registry.encode(schemaId, event);
-        throw new Error(`event ${prepared + batch.events} could not be encoded`);
+        batch.bytes += (key?.length ?? 0) + writer.addAvro(partition, key, type, schemaId, record);
+      } catch (e) {
+        throw new Error(`record ${prepared + batch.events} does not fit the schema: ${(e as Error).message.slice(0, 300)}`);
       }
     }
     avgBytes = Math.max(32, batch.bytes / Math.max(1, batch.events + batch.poison) + 8);
@@ -293,7 +335,8 @@ async function sendAll(opts: ProduceOptions, ctx: SendContext): Promise<ProduceS
   const seconds = Math.max(elapsedMs, 1) / 1000;
   return {
     runId,
-    topic: opts.topic,
+    pipeline: opts.pipeline.name,
+    topic: ctx.topic,
     subject: ctx.subject,
     schemaId,
     seed: opts.seed,

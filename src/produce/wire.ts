@@ -29,9 +29,12 @@ export function writeConfluent(type: AvroWriter, schemaId: number, value: unknow
 /**
  * One lane's messages of one batch, in send order, packed for a worker thread: keys
  * and values back to back in one buffer, `bounds` holding key start, value start and
- * value end per message, `partitions` the partition per message. Its three buffers
- * are transferred to the worker, not copied.
+ * value end per message (key start NO_KEY: a null key), `partitions` the partition per
+ * message. Its three buffers are transferred to the worker, not copied.
  */
+/** The key start of a message without a key (Kafka's null key). */
+export const NO_KEY = 0xffffffff;
+
 export class LaneBatchWriter {
   buf: Buffer;
   pos = 0;
@@ -51,7 +54,7 @@ export class LaneBatchWriter {
     this.buf = next;
   }
 
-  private begin(partition: number, key: Buffer): number {
+  private begin(partition: number, key: Buffer | null): number {
     if (this.count === this.partitions.length) {
       const partitions = new Uint16Array(this.partitions.length * 2);
       partitions.set(this.partitions);
@@ -60,8 +63,12 @@ export class LaneBatchWriter {
       bounds.set(this.bounds);
       this.bounds = bounds;
     }
-    if (this.buf.length - this.pos < key.length) this.grow(key.length);
     this.partitions[this.count] = partition;
+    if (key === null) {
+      this.bounds[this.count * 3] = NO_KEY;
+      return this.pos;
+    }
+    if (this.buf.length - this.pos < key.length) this.grow(key.length);
     this.bounds[this.count * 3] = this.pos;
     this.pos += key.copy(this.buf, this.pos);
     return this.pos;
@@ -83,7 +90,7 @@ export class LaneBatchWriter {
   }
 
   /** Appends a message whose value is `value` in the Confluent wire format; returns the value's length. */
-  addAvro(partition: number, key: Buffer, type: AvroWriter, schemaId: number, value: unknown): number {
+  addAvro(partition: number, key: Buffer | null, type: AvroWriter, schemaId: number, value: unknown): number {
     const start = this.begin(partition, key);
     for (;;) {
       const end = writeConfluent(type, schemaId, value, this.buf, start);
@@ -92,8 +99,8 @@ export class LaneBatchWriter {
     }
   }
 
-  key(i: number): Buffer {
-    return this.buf.subarray(this.bounds[i * 3]!, this.bounds[i * 3 + 1]!);
+  key(i: number): Buffer | null {
+    return this.bounds[i * 3] === NO_KEY ? null : this.buf.subarray(this.bounds[i * 3]!, this.bounds[i * 3 + 1]!);
   }
 
   value(i: number): Buffer {

@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../cli.js';
+import { UsageError } from '../errors.js';
 import type { StackPaths } from '../paths.js';
 import { jdkTool } from './connector/build.js';
 import { sha256 } from './connector/digest.js';

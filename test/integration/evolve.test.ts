@@ -19,7 +19,7 @@ import { V2_SCHEMA_FILE } from '../../src/evolve/schema.js';
 import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
 import { produceAvro } from '../../src/produce/producer.js';
-import { Registry } from '../../src/produce/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
 import { cliEnv, eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 import { tempDir } from '../temp-dir.js';

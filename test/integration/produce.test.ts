@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { EventGenerator, readSchema } from '../../src/produce/events.js';
 import { PACED_BATCHES_PER_SEC, PRODUCED_AT_HEADER, produceAvro, RUN_ID_HEADER, type ProduceSummary } from '../../src/produce/producer.js';
-import { IncompatibleSchemaError, Registry } from '../../src/produce/registry.js';
+import { IncompatibleSchemaError, Registry } from '../../src/registry/registry.js';
 import { projectRoot } from '../../src/paths.js';
 import { eventually, isolatedConfig } from './helpers.js';
 import { tempDir } from '../temp-dir.js';

@@ -10,7 +10,7 @@
  * away between listing and reading costs a re-read, never a wrong verdict.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { UsageError } from '../../cli.js';
+import { UsageError } from '../../errors.js';
 import { queryRows, tableColumns } from '../../clickhouse/query.js';
 import { qualified, type OffsetRange } from '../queries.js';
 import type { PartitionTruth } from '../truth.js';

@@ -5,7 +5,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { UserEvent } from '../../produce/events.js';
-import type { Registry } from '../../produce/registry.js';
+import type { Registry } from '../../registry/registry.js';
 import type { OffsetRange } from '../queries.js';
 import type { OffsetSample } from './sample.js';
 

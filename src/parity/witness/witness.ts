@@ -12,7 +12,7 @@ import { clickhouseClient } from '../../clickhouse/client.js';
 import { RowBinaryWriter } from '../../clickhouse/rowbinary.js';
 import type { KitConfig } from '../../config.js';
 import { queryRows } from '../../clickhouse/query.js';
-import type { Registry } from '../../produce/registry.js';
+import type { Registry } from '../../registry/registry.js';
 import { EVENT_COLUMNS, type OffsetRange } from '../queries.js';
 import { OffsetSample } from './sample.js';
 import { legChecksumQuery, legDiffExamplesQuery, legDiffSummaryQuery, TOPIC_TABLE, TOPIC_TABLE_DDL, topicChecksumQuery } from './queries.js';

@@ -4,7 +4,7 @@
  * engine's command-line entry needs a plain native main thread).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { projectRoot } from '../../paths.js';
@@ -12,8 +12,8 @@ import type { LaunchSpec } from '../process.js';
 import { SetupError } from '../services/types.js';
 
 const SOURCE_DIR = path.join(projectRoot, 'src', 'stack', 'clickhouse');
-/** The kit's users, shared with the Docker stack. */
-export const KIT_USERS_FILE = path.join(projectRoot, 'docker', 'clickhouse', 'users.d', 'kit-users.xml');
+/** The name of the kit's users file in the server's users.d (written by src/clickhouse/users.ts). */
+export const KIT_USERS_NAME = 'kit-users.xml';
 
 /** The npm package that carries the engine library for this platform. */
 const LIB_PACKAGES: Record<string, string> = {
@@ -52,16 +52,16 @@ export function pythonProblem(): string | undefined {
 }
 
 /**
- * Writes the server's config and users into `dir`; returns the config file. Users files
- * in `extraUsersDir` (if any) are added beside the kit's: the engine cannot create
- * users with SQL, so that is where more of them come from.
+ * Writes the server's config and users into `dir`; returns the config file. The kit's users
+ * (`kitUsersXml`, from src/clickhouse/users.ts) and the users files in `extraUsersDir` (if
+ * any): the engine cannot create users with SQL, so that is where more of them come from.
  */
-export function writeServerFiles(dir: string, extraUsersDir?: string): string {
+export function writeServerFiles(dir: string, kitUsersXml: string, extraUsersDir?: string): string {
   const usersD = path.join(dir, 'users.d');
   rmSync(usersD, { recursive: true, force: true });
   mkdirSync(usersD, { recursive: true });
   for (const f of ['config.xml', 'users.xml']) copyFileSync(path.join(SOURCE_DIR, f), path.join(dir, f));
-  copyFileSync(KIT_USERS_FILE, path.join(usersD, path.basename(KIT_USERS_FILE)));
+  writeFileSync(path.join(usersD, KIT_USERS_NAME), kitUsersXml);
   if (extraUsersDir && existsSync(extraUsersDir)) {
     for (const f of readdirSync(extraUsersDir).filter((n) => n.endsWith('.xml'))) {
       copyFileSync(path.join(extraUsersDir, f), path.join(usersD, `extra-${f}`));
@@ -75,17 +75,20 @@ export function writeServerFiles(dir: string, extraUsersDir?: string): string {
  * file added, removed or changed since, e.g. a new kit user after an update); undefined
  * when they are the same. Compares what writeServerFiles would copy with the copies.
  */
-export function serverUsersOutdated(dir: string, extraUsersDir?: string): string | undefined {
+export function serverUsersOutdated(dir: string, kitUsersXml: string, extraUsersDir?: string): string | undefined {
   const usersD = path.join(dir, 'users.d');
-  const want = new Map<string, string>([[path.basename(KIT_USERS_FILE), KIT_USERS_FILE]]);
+  const want = new Map<string, { source: string; text: string }>([[KIT_USERS_NAME, { source: "the kit's users (its pipelines' grants)", text: kitUsersXml }]]);
   if (extraUsersDir && existsSync(extraUsersDir)) {
-    for (const f of readdirSync(extraUsersDir).filter((n) => n.endsWith('.xml'))) want.set(`extra-${f}`, path.join(extraUsersDir, f));
+    for (const f of readdirSync(extraUsersDir).filter((n) => n.endsWith('.xml'))) {
+      const source = path.join(extraUsersDir, f);
+      want.set(`extra-${f}`, { source, text: readFileSync(source, 'utf8') });
+    }
   }
   const have = existsSync(usersD) ? readdirSync(usersD).filter((n) => n.endsWith('.xml')) : [];
-  for (const [name, source] of want) {
+  for (const [name, { source, text }] of want) {
     const copy = path.join(usersD, name);
     if (!existsSync(copy)) return `its users lack ${name}`;
-    if (readFileSync(copy, 'utf8') !== readFileSync(source, 'utf8')) return `${source} changed since it started`;
+    if (readFileSync(copy, 'utf8') !== text) return `${source} changed since it started`;
   }
   const extra = have.filter((n) => !want.has(n));
   return extra.length > 0 ? `it has users files no longer in use: ${extra.join(', ')}` : undefined;

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../../cli.js';
+import { UsageError } from '../../errors.js';
 import { sha256, treeDigest } from './digest.js';
 import { PINNED_SOURCE } from './pinned.js';
 import type { ConnectorSource } from './source.js';

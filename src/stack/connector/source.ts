@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../../cli.js';
+import { UsageError } from '../../errors.js';
 import { PINNED_SOURCE } from './pinned.js';
 
 export const ZIP_ENV = 'KIT_CLICKHOUSE_CONNECTOR_ZIP';

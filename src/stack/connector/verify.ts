@@ -1,5 +1,5 @@
 /** Whether a source is the pinned release, and the error that says why not. */
-import { UsageError } from '../../cli.js';
+import { UsageError } from '../../errors.js';
 import { PINNED_SOURCE, type PinnedSource } from './pinned.js';
 import { SOURCE_ENV, type ConnectorSource } from './source.js';
 

@@ -4,6 +4,7 @@ import { httpOk } from '../probe.js';
 import { reconcileDeduplicationLogs } from '../clickhouse/dedup-log.js';
 import { pythonProblem, serverLaunchSpec, serverUsersOutdated, writeServerFiles } from '../clickhouse/server.js';
 import type { StackPaths } from '../../paths.js';
+import { kitUsersFor } from '../../clickhouse/users.js';
 import { HOST, SetupError, type ServiceDef, type StackContext } from './types.js';
 
 export const CLICKHOUSE_PORT = 8123;
@@ -28,9 +29,9 @@ export const clickhouse: ServiceDef = {
   prepare(ctx) {
     const problem = pythonProblem();
     if (problem) throw new SetupError(problem);
-    writeServerFiles(dirs(ctx).configDir, extraUsersDir(ctx.paths));
+    writeServerFiles(dirs(ctx).configDir, kitUsersFor(ctx.env, (l) => ctx.log(`clickhouse: ${l}`)), extraUsersDir(ctx.paths));
   },
-  outdated: (ctx) => serverUsersOutdated(dirs(ctx).configDir, extraUsersDir(ctx.paths)),
+  outdated: (ctx) => serverUsersOutdated(dirs(ctx).configDir, kitUsersFor(ctx.env), extraUsersDir(ctx.paths)),
   launch(ctx) {
     // The server is stopped here: its deduplication logs may only name blocks it stored.
     for (const r of reconcileDeduplicationLogs(dirs(ctx).dataDir)) {

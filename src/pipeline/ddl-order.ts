@@ -10,7 +10,7 @@
  *   itself (which also stops a table that still has the views of an older layout),
  *   and only then anything else.
  */
-import type { KafkaEngineObjects } from './kafka-engine.js';
+import type { PipelineTables } from './definition.js';
 
 const name = (table: string) => `(?:\\S+\\.)?\`?${table}\`?(?![\\w])`;
 
@@ -22,7 +22,8 @@ const drops = (statement: string, kind: 'VIEW' | 'TABLE', table: string) =>
   new RegExp(`^DROP ${kind} (?:IF EXISTS )?${name(table)}`).test(statement);
 
 /** What breaks the rule, one line per problem; empty when the statements keep it. */
-export function consumptionOrderProblems(statements: readonly string[], o: KafkaEngineObjects): string[] {
+export function consumptionOrderProblems(statements: readonly string[], t: Pick<PipelineTables, 'kafkaQueue' | 'kafkaQueueView'>): string[] {
+  const o = { queue: t.kafkaQueue, queueView: t.kafkaQueueView };
   const problems: string[] = [];
   const starts = statements.flatMap((s, i) => (readsKafkaTable(s, o.queue) ? [i] : []));
   if (starts.length !== 1 || starts[0] !== statements.length - 1) {

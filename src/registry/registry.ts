@@ -6,7 +6,7 @@
  */
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { UsageError } from '../cli.js';
+import { ServiceUnreachableError, UsageError } from '../errors.js';
 
 export class IncompatibleSchemaError extends Error {
   constructor(
@@ -40,7 +40,7 @@ export class Registry {
     try {
       await this.http.get('/subjects');
     } catch (e) {
-      throw new UsageError(`the schema registry at ${this.url} is unreachable (${describeHttpError(e)}); check SCHEMA_REGISTRY_URL and that the stack is up`);
+      throw new ServiceUnreachableError(`the schema registry at ${this.url} is unreachable (${describeHttpError(e)}); check SCHEMA_REGISTRY_URL and that the stack is up`);
     }
   }
 
@@ -93,6 +93,21 @@ export class Registry {
       throw e;
     }
   }
+}
+
+/** Reads a subject's schema (a version number or latest), for pipelines whose schema lives in the registry. */
+export function subjectReader(url: string): (subject: string, version: number | 'latest') => Promise<{ schema: string; id: number; version: number }> {
+  const http = axios.create({ baseURL: url, timeout: 10_000, headers: { Accept: CONTENT_TYPE } });
+  return async (subject, version) => {
+    try {
+      const res = await http.get<{ id: number; version: number; schema: string }>(`/subjects/${encodeURIComponent(subject)}/versions/${version}`);
+      return res.data;
+    } catch (e) {
+      if (isAxiosError(e) && e.response?.status === 404) throw new UsageError(`the registry at ${url} has no version ${version} of subject ${subject}`);
+      if (isAxiosError(e) && !e.response) throw new ServiceUnreachableError(`the schema registry at ${url} is unreachable (${describeHttpError(e)})`);
+      throw new Error(`reading subject ${subject} version ${version}: ${describeHttpError(e)}`);
+    }
+  };
 }
 
 export function describeHttpError(e: unknown): string {
