@@ -5,7 +5,8 @@
  * and with --content topic, the three-way table (topic, connector, Kafka engine).
  */
 import type { LegReport, ParityReport, PartitionReport } from './verify.js';
-import { witnessDifferences, type WitnessReport } from './witness/witness.js';
+import { topicDifferenceText } from './model.js';
+import type { WitnessReport } from './witness/witness.js';
 
 const esc = (v: unknown) =>
   String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -69,7 +70,7 @@ function witnessSection(w: WitnessReport): string {
     if (!w.legs.find((l) => l.leg === leg)?.present) return '<td class="absent">absent</td>';
     const l = p.legs.find((x) => x.leg === leg);
     if (!l) return '<td>-</td>';
-    return l.equal ? `<td class="good">equal (${l.rows} rows)</td>` : `<td class="bad">${l.differing} differ: ${esc(witnessDifferences(l))}</td>`;
+    return l.equal ? `<td class="good">equal (${l.rows} rows)</td>` : `<td class="bad">${l.differing} differ: ${esc(topicDifferenceText(l))}</td>`;
   };
   const examples = w.examples.map(
     (e) => `<tr><td>${esc(e.leg)}</td><td>${e.partition}</td><td class="num">${esc(e.offset)}</td><td>${esc(e.columns.join(', '))}</td><td><code>${esc(e.topicHasEvent ? JSON.stringify(e.topic) : '(no event)')}</code></td><td><code>${esc(JSON.stringify(e.row))}</code></td></tr>`,
@@ -93,19 +94,29 @@ table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d0d7de;paddi
 .barcell{width:480px}.bar{width:480px;height:20px;display:block}.landed{fill:#2da44e}.mark.missing{fill:#cf222e}.mark.duplicate{fill:#fb8500}.mark.dead-lettered{fill:#8250df}.mark.error{fill:#d4a72c}
 .good{color:#1a7f37}.bad{color:#cf222e;font-weight:600}.absent{color:#57606a}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}code{font-size:12px}`;
 
-export function renderHtml(report: ParityReport, generatedAt = new Date()): string {
+/** One page for one or more pipelines' reports, each in a section of its own. */
+export function renderHtml(reports: ParityReport | ParityReport[], generatedAt = new Date()): string {
+  const all = Array.isArray(reports) ? reports : [reports];
   const legend = [['landed', '#2da44e'], ['missing', '#cf222e'], ['duplicated', '#fb8500'], ['dead-lettered', '#8250df'], ['error row', '#d4a72c']]
     .map(([label, color]) => `<span style="background:${color}"></span>${label}`)
     .join('');
+  const exact = all.every((r) => r.exact);
+  const title = all.length === 1 ? `topic ${all[0]!.topic}` : `${all.length} pipelines`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>verify:parity ${esc(report.topic)}</title><style>${STYLE}</style></head>
-<body><h1>verify:parity: topic ${esc(report.topic)}${report.runId ? `, run ${esc(report.runId)}` : ''}</h1>
-<p id="verdict" class="verdict ${report.exact ? 'good' : 'bad'}">${report.exact ? 'PARITY EXACT' : `PARITY DIFFERS: ${esc(report.reasons.join('; '))}`}</p>
-<p>${esc(report.source === 'run' ? 'one produce run' : 'the whole retained topic')}; checked ${esc(generatedAt.toISOString())} in ${(report.elapsedMs / 1000).toFixed(1)} s${report.settled ? '' : `; NOT SETTLED: ${esc(report.settleNote)}`}</p>
+<html lang="en"><head><meta charset="utf-8"><title>verify:parity ${esc(title)}</title><style>${STYLE}</style></head>
+<body><h1>verify:parity: ${esc(title)}${all.length === 1 && all[0]!.runId ? `, run ${esc(all[0]!.runId)}` : ''}</h1>
+<p id="verdict" class="verdict ${exact ? 'good' : 'bad'}">${exact ? 'PARITY EXACT' : `PARITY DIFFERS: ${esc(all.flatMap((r) => r.reasons.map((x) => (all.length > 1 ? `${r.pipeline}: ${x}` : x))).join('; '))}`}</p>
 <p class="legend">${legend}</p>
+${all.map((r) => pipelineSection(r, generatedAt, all.length > 1)).join('\n')}
+</body></html>
+`;
+}
+
+function pipelineSection(report: ParityReport, generatedAt: Date, heading: boolean): string {
+  return `<section class="pipeline" data-pipeline="${esc(report.pipeline ?? '')}">${heading ? `<h2>pipeline ${esc(report.pipeline)}: topic ${esc(report.topic)}</h2>` : ''}
+<p>${esc(report.source === 'run' ? 'one produce run' : 'the whole retained topic')}; checked ${esc(generatedAt.toISOString())} in ${(report.elapsedMs / 1000).toFixed(1)} s${report.settled ? '' : `; NOT SETTLED: ${esc(report.settleNote)}`}</p>
 ${report.legs.map((l) => legSection(report, l)).join('\n')}
 ${contentSection(report)}
 ${report.witness ? witnessSection(report.witness) : ''}
-</body></html>
-`;
+</section>`;
 }

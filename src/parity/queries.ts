@@ -14,14 +14,10 @@ export interface OffsetRange {
 }
 
 import type { BuiltQuery } from '../clickhouse/query.js';
+import type { Content } from '../pipeline/content.js';
 
 export type { BuiltQuery };
-
-/** The columns of an event row whose content both legs must agree on. */
-export const EVENT_COLUMNS = ['id', 'user_id', 'action', 'event_time', 'version', 'referrer'] as const;
-
-/** A row's content hash; NULL is hashed as a marker, since cityHash64 of a NULL is NULL. */
-export const CONTENT_HASH = `cityHash64(id, user_id, action, event_time, version, isNull(referrer), ifNull(referrer, ''))`;
+export { qualified } from '../pipeline/ddl.js';
 
 /**
  * How many distinct offsets, exactly: a roaring bitmap of the offsets (toUInt64 is a
@@ -29,13 +25,6 @@ export const CONTENT_HASH = `cityHash64(id, user_id, action, event_time, version
  * are dense, where a bitmap is a fraction of uniqExact's hash set in time and memory.
  */
 const DISTINCT_OFFSETS = 'groupBitmap(toUInt64(_offset))';
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-export function qualified(database: string, table: string): string {
-  if (!IDENT.test(database) || !IDENT.test(table)) throw new Error(`not a plain identifier: ${database}.${table}`);
-  return `${database}.${table}`;
-}
 
 /**
  * `_topic = t AND ((_partition = p0 AND _offset BETWEEN lo0 AND hi0) OR ...)`: the
@@ -54,7 +43,8 @@ export function rangeFilter<R extends OffsetRange>(ranges: R[], params: Record<s
   return `_topic = {topic:String} AND (${parts.join(' OR ')})`;
 }
 
-export function statsQuery(table: string, topic: string, ranges: OffsetRange[]): BuiltQuery {
+/** Per partition: rows, distinct offsets, min/max and a checksum of content and offset (`hash`: the content hash, contentOf). */
+export function statsQuery(table: string, topic: string, ranges: OffsetRange[], hash: string): BuiltQuery {
   const params: Record<string, unknown> = { topic };
   const where = rangeFilter(ranges, params);
   return {
@@ -64,7 +54,7 @@ export function statsQuery(table: string, topic: string, ranges: OffsetRange[]):
              ${DISTINCT_OFFSETS} AS distinct_offsets,
              min(_offset) AS min_offset,
              max(_offset) AS max_offset,
-             sum(cityHash64(${CONTENT_HASH}, _offset)) AS checksum
+             sum(cityHash64(${hash}, _offset)) AS checksum
       FROM ${table}
       WHERE ${where}
       GROUP BY _partition
@@ -191,11 +181,11 @@ export function belowLogStartQuery(table: string, topic: string, logStarts: { pa
 }
 
 /** Rows present in both legs at the same partition and offset whose content differs. */
-export function contentDiffQuery(left: string, right: string, topic: string, ranges: OffsetRange[], limit: number): BuiltQuery {
+export function contentDiffQuery(left: string, right: string, topic: string, ranges: OffsetRange[], limit: number, content: Content): BuiltQuery {
   const params: Record<string, unknown> = { topic, limit };
   const where = rangeFilter(ranges, params);
   const side = (table: string) =>
-    `SELECT _partition, _offset, ${CONTENT_HASH} AS h, tuple(${EVENT_COLUMNS.join(', ')}) AS row FROM ${table} WHERE ${where}`;
+    `SELECT _partition, _offset, ${content.hash} AS h, tuple(${content.list}) AS row FROM ${table} WHERE ${where}`;
   return {
     query: `
       SELECT a._partition AS partition, a._offset AS offset, a.row AS left_row, b.row AS right_row
@@ -209,10 +199,10 @@ export function contentDiffQuery(left: string, right: string, topic: string, ran
 }
 
 /** Rows in both legs at the same partition and offset whose content differs: how many. */
-export function contentDiffCountQuery(left: string, right: string, topic: string, ranges: OffsetRange[]): BuiltQuery {
+export function contentDiffCountQuery(left: string, right: string, topic: string, ranges: OffsetRange[], content: Content): BuiltQuery {
   const params: Record<string, unknown> = { topic };
   const where = rangeFilter(ranges, params);
-  const side = (table: string) => `SELECT _partition, _offset, ${CONTENT_HASH} AS h FROM ${table} WHERE ${where}`;
+  const side = (table: string) => `SELECT _partition, _offset, ${content.hash} AS h FROM ${table} WHERE ${where}`;
   return {
     query: `
       SELECT count() AS differing

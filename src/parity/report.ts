@@ -1,7 +1,8 @@
 /** verify:parity's report for people: one table per leg, then the verdict. */
 import { table } from '../cli.js';
 import type { ParityReport } from './verify.js';
-import { witnessDifferences, type WitnessReport } from './witness/witness.js';
+import { topicDifferenceText } from './model.js';
+import type { WitnessReport } from './witness/witness.js';
 import type { IncrementalReport } from './incremental/incremental.js';
 
 export function renderReport(report: ParityReport, rangesShown = 5): string {
@@ -60,7 +61,7 @@ export function renderWitness(w: WitnessReport, examplesShown = 10): string[] {
     if (!w.legs.find((l) => l.leg === leg)?.present) return 'absent';
     const l = p.legs.find((x) => x.leg === leg);
     if (!l) return '-';
-    return l.equal ? `equal (${l.rows} rows)` : `${l.differing} differ: ${witnessDifferences(l)}`;
+    return l.equal ? `equal (${l.rows} rows)` : `${l.differing} differ: ${topicDifferenceText(l)}`;
   };
   out.push(
     table(

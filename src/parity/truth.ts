@@ -18,6 +18,8 @@ export interface PartitionTruth {
 /** The part of `produce:avro --json` that parity reads. */
 export const RunSummarySchema = z.object({
   runId: z.string(),
+  /** The pipeline produced to (absent in summaries written before pipelines). */
+  pipeline: z.string().optional(),
   topic: z.string(),
   events: z.number().int(),
   poison: z.number().int().default(0),
@@ -38,7 +40,7 @@ export async function partitionEnds(admin: Admin, topic: string): Promise<Partit
 
 export async function topicTruth(admin: Admin, topic: string): Promise<PartitionTruth[]> {
   const topics = await admin.listTopics();
-  if (!topics.includes(topic)) throw new UsageError(`topic ${topic} does not exist on the broker; check KIT_TOPIC or --topic`);
+  if (!topics.includes(topic)) throw new UsageError(`topic ${topic} does not exist on the broker; check the pipeline's topic, or create it with \`npm run sql:apply\``);
   return partitionEnds(admin, topic);
 }
 

@@ -29,13 +29,16 @@ export interface CheckRecord {
   error?: string;
 }
 
-export function checkRecord(report: ParityReport, at = new Date()): CheckRecord {
+/** One check of one or more pipelines (legs named `pipeline/leg` when there are several). */
+export function checkRecord(reports: ParityReport | ParityReport[], at = new Date()): CheckRecord {
+  const all = Array.isArray(reports) ? reports : [reports];
+  const prefix = (r: ParityReport) => (all.length > 1 ? `${r.pipeline ?? r.topic}/` : '');
   return {
     at: at.toISOString(),
-    exact: report.exact,
-    elapsedMs: report.elapsedMs,
-    covered: Object.fromEntries(report.legs.filter((l) => l.present).map((l) => [l.leg, l.totals.expected])),
-    reasons: report.reasons,
+    exact: all.every((r) => r.exact),
+    elapsedMs: all.reduce((s, r) => s + r.elapsedMs, 0),
+    covered: Object.fromEntries(all.flatMap((r) => r.legs.filter((l) => l.present).map((l) => [`${prefix(r)}${l.leg}`, l.totals.expected]))),
+    reasons: all.flatMap((r) => r.reasons.map((x) => `${prefix(r)}${x}`)),
   };
 }
 
@@ -67,7 +70,7 @@ export interface WatchOptions {
   intervalMs: number;
   failFast: boolean;
   signal: AbortSignal;
-  onCheck: (c: CheckRecord, report?: ParityReport) => void;
+  onCheck: (c: CheckRecord, reports?: ParityReport[]) => void;
 }
 
 /**
@@ -75,11 +78,11 @@ export interface WatchOptions {
  * throws (a service down for a moment) is an error line and the watch goes on. Exit code:
  * 1 when any check differed or failed, else 0.
  */
-export async function watchParity(check: () => Promise<ParityReport>, o: WatchOptions): Promise<{ checks: CheckRecord[]; exitCode: 0 | 1 }> {
+export async function watchParity(check: () => Promise<ParityReport[]>, o: WatchOptions): Promise<{ checks: CheckRecord[]; exitCode: 0 | 1 }> {
   const checks: CheckRecord[] = [];
   while (!o.signal.aborted) {
     let c: CheckRecord;
-    let report: ParityReport | undefined;
+    let report: ParityReport[] | undefined;
     try {
       report = await check();
       c = checkRecord(report);

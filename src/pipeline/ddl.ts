@@ -14,7 +14,8 @@
  * to the views that exist then: the queue's one view comes last, after everything it feeds,
  * so no block is read while only one of the two targets is attached.
  */
-import { hashArgument, quoteIdent, renderType, sqlString } from './clickhouse-type.js';
+import { quoteIdent, renderType, sqlString } from './clickhouse-type.js';
+import { columnList } from './content.js';
 import type { Pipeline } from './definition.js';
 import type { Column } from './mapping.js';
 import { defaultLiteral } from './values.js';
@@ -48,16 +49,6 @@ export function qualified(database: string, table: string): string {
 function columnDefinition(c: Column, withDefault = true): string {
   const def = withDefault && c.default ? ` DEFAULT ${defaultLiteral(c.avro, c.type, c.default.value)}` : '';
   return `    ${quoteIdent(c.name)} ${renderType(c.type)}${def}`;
-}
-
-/** The event columns, comma-separated and quoted, in schema order. */
-export function columnList(columns: Column[], prefix = ''): string {
-  return columns.map((c) => `${prefix}${quoteIdent(c.name)}`).join(', ');
-}
-
-/** A row's content hash: every event column's canonical form (canonical.ts in clickhouse-type). */
-export function contentHash(columns: Column[], prefix = ''): string {
-  return `cityHash64(${columns.map((c) => hashArgument(`${prefix}${quoteIdent(c.name)}`, c.type)).join(', ')})`;
 }
 
 function engineClause(p: Pipeline): string {

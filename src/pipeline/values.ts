@@ -162,3 +162,35 @@ export function defaultLiteral(node: AvroNode, t: ChType, value: unknown): strin
   const text = inner();
   return text === 'NULL' ? text : `CAST(${text} AS ${renderType(t)})`;
 }
+
+/** The zero of a column type, in column-value form (a row where the topic holds no record of the schema). */
+export function zeroValue(t: ChType): unknown {
+  switch (t.t) {
+    case 'Bool':
+      return false;
+    case 'Int32':
+    case 'Int64':
+    case 'Float32':
+    case 'Float64':
+    case 'Date32':
+    case 'DateTime64':
+      return 0;
+    case 'String':
+      return '';
+    case 'FixedString':
+      return Buffer.alloc(t.n);
+    case 'UUID':
+      return '00000000-0000-0000-0000-000000000000';
+    case 'Decimal':
+      return 0n;
+    case 'Enum':
+      return t.symbols[0];
+    case 'Nullable':
+      return null;
+    case 'Array':
+    case 'Map':
+      return [];
+    case 'Tuple':
+      return t.fields.map((f) => zeroValue(f.type));
+  }
+}

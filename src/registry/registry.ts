@@ -84,6 +84,12 @@ export class Registry {
     return this.client.decode(buffer);
   }
 
+  /** A schema's text by its id (the id a record carries in the Confluent wire format). */
+  async schemaById(id: number): Promise<string> {
+    const res = await this.http.get<{ schema: string }>(`/schemas/ids/${id}`);
+    return res.data.schema;
+  }
+
   async latestVersion(subject: string): Promise<{ id: number; version: number; schema: string } | undefined> {
     try {
       const res = await this.http.get<{ id: number; version: number; schema: string }>(`/subjects/${encodeURIComponent(subject)}/versions/latest`);

@@ -14,7 +14,7 @@ import { UsageError } from '../../errors.js';
 import { queryRows, tableColumns } from '../../clickhouse/query.js';
 import { qualified, type OffsetRange } from '../queries.js';
 import type { PartitionTruth } from '../truth.js';
-import type { WitnessReport } from '../witness/witness.js';
+import type { LegReport } from '../model.js';
 import {
   activePartsQuery,
   add64,
@@ -136,6 +136,8 @@ export class Incremental {
     private readonly ch: ClickHouseClient,
     private readonly database: string,
     private readonly topic: string,
+    /** The pipeline's content hash (the watermark's content checksum). */
+    private readonly contentHash: string,
   ) {}
 
   private get table(): string {
@@ -283,7 +285,7 @@ export class Incremental {
         else grow.push({ range: { partition: r.partition, windowFrom: r.from, from: base ? base.watermark + 1n : r.from, to: r.to }, base, checked: v.rows });
       }
       if (grow.length === 0) continue;
-      const rows = await queryRows<PartSumRow>(this.ch, advanceSumsQuery(leg.table, this.topic, grow.map((g) => g.range)));
+      const rows = await queryRows<PartSumRow>(this.ch, advanceSumsQuery(leg.table, this.topic, grow.map((g) => g.range), this.contentHash));
       const above = new Map<number, PartSums>();
       addRows(above, rows);
       for (const { range, base, checked } of grow) {
@@ -352,27 +354,17 @@ export class Incremental {
   }
 }
 
-/** The verdict per leg and partition from what the check found. */
-export function partitionVerdicts(
-  legs: { leg: string; present: boolean; partitions: { partition: number; expected: number; distinctOffsets: number; deadLettered: number; errorRows: number; missing: number; duplicates: number }[] }[],
-  between: { compared: boolean; partitions: { partition: number; equal: boolean }[] },
-  witness: WitnessReport | undefined,
-  settled: boolean,
-): PartitionVerdict[] {
-  const out: PartitionVerdict[] = [];
-  for (const leg of legs) {
-    if (!leg.present) continue;
-    for (const p of leg.partitions) {
-      const why: string[] = [];
-      if (!settled) why.push('not settled');
-      if (p.missing > 0) why.push(`${p.missing} missing`);
-      if (p.duplicates > 0) why.push(`${p.duplicates} duplicates`);
-      if (p.expected !== p.distinctOffsets + p.deadLettered + p.errorRows + p.missing) why.push('accounting does not hold');
-      if (between.compared && between.partitions.find((c) => c.partition === p.partition)?.equal === false) why.push('content differs between the legs');
-      const w = witness?.partitions.find((x) => x.partition === p.partition)?.legs.find((l) => l.leg === leg.leg);
-      if (w && !w.equal) why.push('content differs from the topic');
-      out.push({ leg: leg.leg, partition: p.partition, exact: why.length === 0, rows: p.distinctOffsets, why: why.join(', ') || undefined });
-    }
-  }
-  return out;
+/** Each present leg's partitions as the check judged them (model.ts findings): exact, or why not. */
+export function partitionVerdicts(legs: LegReport[]): PartitionVerdict[] {
+  return legs
+    .filter((l) => l.present)
+    .flatMap((l) =>
+      l.partitions.map((p) => ({
+        leg: l.leg,
+        partition: p.partition,
+        exact: p.findings.length === 0,
+        rows: p.distinctOffsets,
+        why: p.findings.map((f) => f.kind).join(', ') || undefined,
+      })),
+    );
 }

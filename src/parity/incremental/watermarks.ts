@@ -3,7 +3,7 @@
  * offsets proven exact and what the leg's table held over them. Pure planning and SQL
  * builders; the flow is in incremental.ts.
  */
-import { CONTENT_HASH, rangeFilter, type BuiltQuery, type OffsetRange } from '../queries.js';
+import { rangeFilter, type BuiltQuery, type OffsetRange } from '../queries.js';
 import type { PartitionTruth } from '../truth.js';
 
 export interface Watermark {
@@ -98,7 +98,7 @@ export interface AdvanceRange extends OffsetRange {
  * check found, so rows that changed since are not taken into a watermark), and rows and
  * both checksums over the range the watermark moves over, all from one snapshot.
  */
-export function advanceSumsQuery(table: string, topic: string, ranges: AdvanceRange[]): BuiltQuery {
+export function advanceSumsQuery(table: string, topic: string, ranges: AdvanceRange[], hash: string): BuiltQuery {
   const params: Record<string, unknown> = { topic };
   const live = ranges.filter((r) => r.to >= r.from);
   const where = rangeFilter(
@@ -112,7 +112,7 @@ export function advanceSumsQuery(table: string, topic: string, ranges: AdvanceRa
       SELECT _part AS part, _partition AS partition, count() AS window_rows,
              countIf(_offset >= ${from}) AS rows,
              sumIf(cityHash64(_offset), _offset >= ${from}) AS offsets_checksum,
-             sumIf(cityHash64(${CONTENT_HASH}, _offset), _offset >= ${from}) AS content_checksum
+             sumIf(cityHash64(${hash}, _offset), _offset >= ${from}) AS content_checksum
       FROM ${table}
       WHERE ${where}
       GROUP BY _part, _partition

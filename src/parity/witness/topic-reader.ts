@@ -1,86 +1,83 @@
 /**
- * The topic as parity's third witness: reads exact offset ranges from Kafka and decodes
- * each record through the schema registry with the writer's schema (the Confluent wire
- * format: magic byte 0, the schema id, the Avro body), as either leg would.
+ * The topic as parity's third witness: reads exact offset ranges from Kafka and decodes each
+ * record through the schema registry with its writer's schema (the Confluent wire format:
+ * magic byte 0, the schema id, the Avro body), resolved to the pipeline's schema as a reader
+ * of that schema would (a field the writer lacked takes its default), as either leg would.
  */
+import type avro from 'avsc';
 import type { Kafka } from 'kafkajs';
-import type { UserEvent } from '../../produce/events.js';
+import type { ParsedSchema } from '../../pipeline/avro.js';
+import { avroType } from '../../pipeline/values.js';
 import type { Registry } from '../../registry/registry.js';
 import type { OffsetRange } from '../queries.js';
 import type { OffsetSample } from './sample.js';
 
-/** An event as the topic holds it: the columns both legs store (the producer's event shape). */
-export type TopicEvent = UserEvent;
+/** A record as the topic holds it, read with the pipeline's schema. */
+export type TopicRecord = Record<string, unknown>;
 
-interface AvroReader {
-  fromBuffer(buf: Buffer): unknown;
+interface Reader {
+  read(buf: Buffer): unknown;
 }
 
 /** Decodes records in the Confluent wire format, one registry lookup per schema id. */
 export class WireDecoder {
   /** Per schema id: its reader, or why there is none. */
-  private readonly types = new Map<number, AvroReader | string>();
+  private readonly readers = new Map<number, Reader | string>();
+  private readonly reader: avro.Type;
 
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    schema: ParsedSchema,
+  ) {
+    this.reader = avroType(schema.json);
+  }
 
   /** Looks up the schema ids of these values that are not known yet (one registry call each). */
   async prepare(values: (Buffer | null)[]): Promise<void> {
     for (const v of values) {
       if (!v || v.length < 5 || v[0] !== 0) continue;
       const id = v.readInt32BE(1);
-      if (this.types.has(id)) continue;
-      this.types.set(
-        id,
-        await this.registry.client.getSchema(id).then(
-          (t) => t as unknown as AvroReader,
-          (e: Error) => `schema id ${id}: ${e.message}`,
-        ),
-      );
+      if (this.readers.has(id)) continue;
+      this.readers.set(id, await this.readerFor(id));
     }
   }
 
-  /** The event in one value, or why there is none; its schema id must have been prepared. */
-  decode(value: Buffer | null): TopicEvent | string {
-    if (!value || value.length < 5 || value[0] !== 0) return 'not in the Confluent wire format (no magic byte 0)';
-    const id = value.readInt32BE(1);
-    const reader = this.types.get(id);
-    if (reader === undefined) throw new Error(`schema id ${id} was not prepared`);
-    if (typeof reader === 'string') return reader;
-    let record: Record<string, unknown>;
+  private async readerFor(id: number): Promise<Reader | string> {
+    let writer: avro.Type;
     try {
-      record = reader.fromBuffer(value.subarray(5)) as Record<string, unknown>;
+      writer = avroType(JSON.parse(await this.registry.schemaById(id)));
     } catch (e) {
       return `schema id ${id}: ${(e as Error).message}`;
     }
-    return toEvent(record);
+    const reader = this.reader;
+    if (writer.equals(reader)) return { read: (buf) => reader.fromBuffer(buf) };
+    try {
+      const resolver = reader.createResolver(writer);
+      return { read: (buf) => reader.fromBuffer(buf, resolver) };
+    } catch (e) {
+      return `schema id ${id} cannot be read as the pipeline's schema: ${(e as Error).message}`;
+    }
   }
-}
 
-const EVENT_FIELDS: [keyof TopicEvent, 'string' | 'number'][] = [
-  ['id', 'string'],
-  ['user_id', 'string'],
-  ['action', 'string'],
-  ['event_time', 'number'],
-  ['version', 'number'],
-];
-
-/**
- * The decoded record as an event (fields a later schema adds stay on it, unread; an
- * absent referrer reads NULL), or why it is not one. Checks in place: this runs once
- * per record.
- */
-export function toEvent(r: Record<string, unknown>): TopicEvent | string {
-  let wrong: string[] | undefined;
-  for (const [field, type] of EVENT_FIELDS) if (typeof r[field] !== type) (wrong ??= []).push(field);
-  if (r.referrer === undefined) r.referrer = null;
-  else if (r.referrer !== null && typeof r.referrer !== 'string') (wrong ??= []).push('referrer');
-  return wrong ? `not an event: ${wrong.join(', ')} missing or of another type` : (r as unknown as TopicEvent);
+  /** The record in one value, or why there is none; its schema id must have been prepared. */
+  decode(value: Buffer | null): TopicRecord | string {
+    if (!value || value.length < 5 || value[0] !== 0) return 'not in the Confluent wire format (no magic byte 0)';
+    const id = value.readInt32BE(1);
+    const reader = this.readers.get(id);
+    if (reader === undefined) throw new Error(`schema id ${id} was not prepared`);
+    if (typeof reader === 'string') return reader;
+    try {
+      return reader.read(value.subarray(5)) as TopicRecord;
+    } catch (e) {
+      return `schema id ${id}: ${(e as Error).message}`;
+    }
+  }
 }
 
 /** Where the reader hands sampled records. */
 export interface RecordSink {
   /** One sampled record, in offset order per partition: its event, or why it is not one. */
-  record(partition: number, offset: number, event: TopicEvent | string): void;
+  record(partition: number, offset: number, record: TopicRecord | string): void;
   /** After each fetched batch; awaited (back-pressure). */
   batchDone(): Promise<void>;
 }
@@ -97,12 +94,12 @@ export interface ReadOptions {
  * Reads every offset of `ranges` once (a throwaway consumer group, deleted afterwards),
  * handing sampled records on; returns how many records were read.
  */
-export async function readRanges(kafka: Kafka, registry: Registry, topic: string, ranges: OffsetRange[], opts: ReadOptions): Promise<number> {
+export async function readRanges(kafka: Kafka, registry: Registry, schema: ParsedSchema, topic: string, ranges: OffsetRange[], opts: ReadOptions): Promise<number> {
   const live = ranges.filter((r) => r.to >= r.from);
   if (live.length === 0) return 0;
   const total = live.reduce((s, r) => s + (r.to - r.from + 1n), 0n);
   const groupId = `kit-parity-topic-${process.pid}-${Date.now()}`;
-  const decoder = new WireDecoder(registry);
+  const decoder = new WireDecoder(registry, schema);
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 << 20, maxBytesPerPartition: 16 << 20 });
   // Offsets as numbers: Kafka's stay below 2^53 in practice, and a BigInt per record costs.
   const pending = new Map(live.map((r) => [r.partition, { from: Number(r.from), to: Number(r.to) }]));

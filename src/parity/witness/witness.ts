@@ -9,14 +9,17 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Kafka } from 'kafkajs';
 import { clickhouseClient } from '../../clickhouse/client.js';
-import { RowBinaryWriter } from '../../clickhouse/rowbinary.js';
 import type { KitConfig } from '../../config.js';
 import { queryRows } from '../../clickhouse/query.js';
+import type { ParsedSchema } from '../../pipeline/avro.js';
+import type { Content } from '../../pipeline/content.js';
+import { RowBinaryWriter, writeValue } from '../../pipeline/rowbinary.js';
+import { toColumnValue, zeroValue } from '../../pipeline/values.js';
 import type { Registry } from '../../registry/registry.js';
-import { EVENT_COLUMNS, type OffsetRange } from '../queries.js';
+import type { OffsetRange } from '../queries.js';
 import { OffsetSample } from './sample.js';
-import { legChecksumQuery, legDiffExamplesQuery, legDiffSummaryQuery, TOPIC_TABLE, TOPIC_TABLE_DDL, topicChecksumQuery } from './queries.js';
-import { readRanges, type RecordSink, type TopicEvent } from './topic-reader.js';
+import { legChecksumQuery, legDiffExamplesQuery, legDiffSummaryQuery, TOPIC_TABLE, topicChecksumQuery, topicTableDdl } from './queries.js';
+import { readRanges, type RecordSink, type TopicRecord } from './topic-reader.js';
 
 /**
  * The witness's ClickHouse session: its own id, and a timeout (seconds between two of its
@@ -32,6 +35,9 @@ export interface WitnessOptions {
   session: ClickHouseClient;
   kafka: Kafka;
   registry: Registry;
+  /** The pipeline's schema (records are read as it) and columns. */
+  schema: ParsedSchema;
+  content: Content;
   /** Percent of offsets compared, by a hash of partition and offset (100: all). */
   samplePercent: number;
   diffLimit: number;
@@ -60,13 +66,6 @@ export interface WitnessLegPartition {
   columns: Record<string, number>;
 }
 
-/** How a leg's partition differs from the topic, in words: each differing column with its count, then rows at offsets holding no event. */
-export function witnessDifferences(l: WitnessLegPartition): string {
-  const out = Object.entries(l.columns).filter(([, n]) => n > 0).map(([c, n]) => `${c} ${n}`);
-  if (l.notEvents > 0) out.push(`${l.notEvents} rows where the topic holds no event`);
-  return out.join(', ');
-}
-
 export interface WitnessPartition {
   partition: number;
   /** Sampled offsets holding an event, and those holding something else. */
@@ -82,7 +81,7 @@ export interface WitnessReport {
   sample: { percent: number; sampled: number; read: number; note: string };
   partitions: WitnessPartition[];
   legs: { leg: string; present: boolean; differing: number; columns: Record<string, number> }[];
-  examples: { leg: string; partition: number; offset: string; columns: string[]; topic: unknown; row: unknown; topicHasEvent: boolean }[];
+  examples: { leg: string; partition: number; offset: string; columns: string[]; topic: unknown; row: unknown; topicHasEvent: boolean; unfit: string[] }[];
   undecodable: { partition: number; offset: string; reason: string }[];
   /** Reading, decoding and loading the topic's records; comparing the legs with them. */
   phasesMs: { read: number; compare: number };
@@ -97,24 +96,35 @@ const UNDECODABLE_LISTED = 100;
 /** Loads records into the temporary table as RowBinary, in inserts of FLUSH_BYTES. */
 class TopicTableLoader implements RecordSink {
   private readonly w = new RowBinaryWriter(FLUSH_BYTES + (1 << 16));
+  private readonly zeros: unknown[];
   rows = 0;
   readonly undecodable: WitnessReport['undecodable'] = [];
 
-  constructor(private readonly session: ClickHouseClient) {}
+  constructor(
+    private readonly session: ClickHouseClient,
+    private readonly content: Content,
+  ) {
+    this.zeros = content.columns.map((c) => zeroValue(c.type));
+  }
 
-  record(partition: number, offset: number, event: TopicEvent | string): void {
-    const e = typeof event === 'string' ? undefined : event;
+  record(partition: number, offset: number, record: TopicRecord | string): void {
+    const columns = this.content.columns;
     this.w.int32(partition);
     this.w.int64Number(offset);
-    this.w.uint8(e ? 1 : 0);
-    this.w.string(e?.id ?? '');
-    this.w.string(e?.user_id ?? '');
-    this.w.string(e?.action ?? '');
-    this.w.dateTime64ms(e?.event_time ?? 0);
-    this.w.int32(e?.version ?? 0);
-    this.w.nullableString(e ? e.referrer : null);
     this.rows++;
-    if (!e && this.undecodable.length < UNDECODABLE_LISTED) this.undecodable.push({ partition, offset: String(offset), reason: event as string });
+    if (typeof record === 'string') {
+      this.w.uint8(0);
+      this.w.uleb128(0);
+      columns.forEach((c, i) => writeValue(this.w, c.type, this.zeros[i]));
+      if (this.undecodable.length < UNDECODABLE_LISTED) this.undecodable.push({ partition, offset: String(offset), reason: record });
+      return;
+    }
+    const unfit: string[] = [];
+    const values = columns.map((c) => toColumnValue(c.avro, c.type, record[c.name], c.name, unfit));
+    this.w.uint8(1);
+    this.w.uleb128(unfit.length);
+    for (const u of unfit) this.w.string(u);
+    columns.forEach((c, i) => writeValue(this.w, c.type, values[i]));
   }
 
   async batchDone(): Promise<void> {
@@ -149,10 +159,10 @@ export async function topicWitness(topic: string, ranges: OffsetRange[], legs: W
   const started = Date.now();
   const sample = new OffsetSample(o.samplePercent);
   await o.session.command({ query: `DROP TEMPORARY TABLE IF EXISTS ${TOPIC_TABLE}` });
-  await o.session.command({ query: TOPIC_TABLE_DDL });
-  const loader = new TopicTableLoader(o.session);
+  await o.session.command({ query: topicTableDdl(o.content) });
+  const loader = new TopicTableLoader(o.session, o.content);
   let lastProgress = 0;
-  const read = await readRanges(o.kafka, o.registry, topic, ranges, {
+  const read = await readRanges(o.kafka, o.registry, o.schema, topic, ranges, {
     idleTimeoutMs: o.idleTimeoutMs,
     sample,
     sink: loader,
@@ -168,17 +178,18 @@ export async function topicWitness(topic: string, ranges: OffsetRange[], legs: W
     ? `every offset (${read} records)`
     : `a ${o.samplePercent}% sample: ${loader.rows} of ${read} offsets, chosen by a hash of partition and offset (the same offsets on every run)`;
 
-  const topicSums = await queryRows<{ partition: number; events: string; undecodable: string; checksum: string }>(o.session, topicChecksumQuery());
+  const topicSums = await queryRows<{ partition: number; events: string; undecodable: string; checksum: string }>(o.session, topicChecksumQuery(o.content));
+  const names = o.content.columns.map((c) => c.name);
   const partitions: WitnessPartition[] = topicSums.map((t) => ({ partition: t.partition, events: n(t.events), undecodable: n(t.undecodable), checksum: t.checksum, legs: [] }));
   const examples: WitnessReport['examples'] = [];
   const legTotals: WitnessReport['legs'] = [];
   for (const leg of legs) {
-    const zero = Object.fromEntries(EVENT_COLUMNS.map((c) => [c, 0])) as Record<string, number>;
+    const zero = Object.fromEntries(names.map((c) => [c, 0])) as Record<string, number>;
     if (!leg.present) {
       legTotals.push({ leg: leg.leg, present: false, differing: 0, columns: zero });
       continue;
     }
-    const sums = await queryRows<{ partition: number; rows: string; checksum: string }>(o.session, legChecksumQuery(leg.table, topic, ranges));
+    const sums = await queryRows<{ partition: number; rows: string; checksum: string }>(o.session, legChecksumQuery(leg.table, topic, ranges, o.content));
     // Row by row only where the leg's rows are not the topic's events exactly.
     const suspect = ranges.filter((r) => {
       const t = partitions.find((p) => p.partition === r.partition);
@@ -188,24 +199,24 @@ export async function topicWitness(topic: string, ranges: OffsetRange[], legs: W
     const diffs =
       suspect.length === 0
         ? []
-        : await queryRows<Record<string, string | number>>(o.session, legDiffSummaryQuery(leg.table, topic, suspect));
+        : await queryRows<Record<string, string | number>>(o.session, legDiffSummaryQuery(leg.table, topic, suspect, o.content));
     const total = { leg: leg.leg, present: true, differing: 0, columns: { ...zero } };
     for (const p of partitions) {
       const s = sums.find((x) => x.partition === p.partition);
       const d = diffs.find((x) => n(x.partition) === p.partition);
-      const columns = Object.fromEntries(EVENT_COLUMNS.map((c) => [c, n(d?.[`diff_${c}`])])) as Record<string, number>;
+      const columns = Object.fromEntries(names.map((c, i) => [c, n(d?.[`diff_${i}`])])) as Record<string, number>;
       const differing = n(d?.differing);
       p.legs.push({ leg: leg.leg, rows: n(s?.rows), checksum: s?.checksum ?? '0', equal: differing === 0, differing, notEvents: n(d?.not_events), columns });
       total.differing += differing;
-      for (const c of EVENT_COLUMNS) total.columns[c]! += columns[c]!;
+      for (const c of names) total.columns[c]! += columns[c]!;
     }
     legTotals.push(total);
     if (total.differing > 0 && examples.length < o.diffLimit) {
-      const rows = await queryRows<{ partition: number; offset: string; decoded: number; columns: string[]; topic_row: unknown; leg_row: unknown }>(
+      const rows = await queryRows<{ partition: number; offset: string; decoded: number; columns: string[]; topic_row: unknown; leg_row: unknown; unfit: string[] }>(
         o.session,
-        legDiffExamplesQuery(leg.table, topic, suspect, o.diffLimit - examples.length),
+        legDiffExamplesQuery(leg.table, topic, suspect, o.diffLimit - examples.length, o.content),
       );
-      examples.push(...rows.map((r) => ({ leg: leg.leg, partition: r.partition, offset: r.offset, columns: r.columns, topic: r.topic_row, row: r.leg_row, topicHasEvent: n(r.decoded) === 1 })));
+      examples.push(...rows.map((r) => ({ leg: leg.leg, partition: r.partition, offset: r.offset, columns: r.columns, topic: r.topic_row, row: r.leg_row, topicHasEvent: n(r.decoded) === 1, unfit: r.unfit })));
     }
   }
   await o.session.command({ query: `DROP TEMPORARY TABLE IF EXISTS ${TOPIC_TABLE}` });
