@@ -16,7 +16,8 @@ import { failureTraces, scrubStatus, UNKNOWN_WORKER } from '../connect/status.js
 import { queryRows, tableColumns, tableExists } from '../clickhouse/query.js';
 import { qualified } from '../parity/queries.js';
 import { committedOffsets, partitionEnds } from '../parity/truth.js';
-import { legsFromConfig } from '../parity/verify.js';
+import { legsOf } from '../parity/legs.js';
+import type { Pipeline } from '../pipeline/definition.js';
 import { ingestSection } from './ingest.js';
 import { groupLag, retainedMessages, type GroupLag, type PartitionEnds } from './lag.js';
 import {
@@ -39,6 +40,8 @@ export const TREND_SAMPLE_MS = 10_000;
 
 export interface HealthContext {
   config: KitConfig;
+  /** The pipeline whose legs are looked at. */
+  pipeline: Pipeline;
   ch: ClickHouseClient;
   admin: Admin;
   connect: ConnectClient;
@@ -121,9 +124,9 @@ export const WATCHED_QUERY = `SELECT least(uptime(), dateDiff('second', metadata
   FROM system.tables WHERE database = {db:String} AND name = {table:String}`;
 
 /** The kit's Kafka-engine table and its consumers, as system.kafka_consumers shows them. */
-export async function kafkaEngineSection(ctx: Pick<HealthContext, 'ch' | 'config'>): Promise<KafkaEngineSection> {
-  const { database } = ctx.config.clickhouse;
-  const table = ctx.config.tables.kafkaQueue;
+export async function kafkaEngineSection(ctx: Pick<HealthContext, 'ch' | 'pipeline'>): Promise<KafkaEngineSection> {
+  const { database } = ctx.pipeline;
+  const table = ctx.pipeline.tables.kafkaQueue;
   const exists = await tableExists(ctx.ch, database, table);
   const query = exists ? kafkaConsumersQuery(new Set(await tableColumns(ctx.ch, 'system', 'kafka_consumers'))) : undefined;
   const consumers = query ? (await queryRows<ConsumerRow>(ctx.ch, { query, params: { db: database, table } })).map(consumerFromRow) : [];
@@ -134,9 +137,9 @@ export async function kafkaEngineSection(ctx: Pick<HealthContext, 'ch' | 'config
 }
 
 async function errorsTableSection(ctx: HealthContext): Promise<CountSection> {
-  const { database } = ctx.config.clickhouse;
-  const name = qualified(database, ctx.config.tables.kafkaErrors);
-  if (!(await tableExists(ctx.ch, database, ctx.config.tables.kafkaErrors))) return { name, exists: false, count: 0 };
+  const { database } = ctx.pipeline;
+  const name = qualified(database, ctx.pipeline.tables.kafkaErrors);
+  if (!(await tableExists(ctx.ch, database, ctx.pipeline.tables.kafkaErrors))) return { name, exists: false, count: 0 };
   const [row] = await queryRows<{ n: string }>(ctx.ch, { query: `SELECT count() AS n FROM ${name}`, params: {} });
   return { name, exists: true, count: Number(row?.n ?? 0) };
 }
@@ -147,7 +150,7 @@ function secretsOf(config: KitConfig): string[] {
 }
 
 async function connectSection(ctx: HealthContext): Promise<ConnectSection> {
-  const name = ctx.config.connector.name;
+  const name = ctx.pipeline.connector.name;
   const base: ConnectSection = { url: ctx.connect.url, reachable: false, connector: { name, tasks: [], traces: [] } };
   try {
     const info = await ctx.connect.serverInfo();
@@ -174,8 +177,8 @@ async function connectSection(ctx: HealthContext): Promise<ConnectSection> {
 
 async function readLag(ctx: HealthContext, ends: PartitionEnds[] | undefined): Promise<GroupLag[]> {
   const lag = [];
-  for (const leg of legsFromConfig(ctx.config)) {
-    const committed = ends ? await committedOffsets(ctx.admin, leg.group, ctx.config.topic) : undefined;
+  for (const leg of legsOf(ctx.pipeline)) {
+    const committed = ends ? await committedOffsets(ctx.admin, leg.group, ctx.pipeline.topic.name) : undefined;
     lag.push(groupLag(leg.name, leg.group, ends ?? [], committed));
   }
   return lag;
@@ -193,25 +196,26 @@ export interface CollectOptions extends VerdictOptions {
  * Kafka-engine group's lag grows and no earlier look says, the lag is read a second time.
  */
 export async function collectHealth(ctx: HealthContext, opts: CollectOptions): Promise<HealthReport> {
-  const { config, admin } = ctx;
+  const { pipeline, admin } = ctx;
   const at = new Date().toISOString();
   const topics = await admin.listTopics();
-  const ends = await topicEnds(admin, config.topic, topics);
-  const dlqEnds = await topicEnds(admin, config.connector.dlqTopic, topics);
+  const ends = await topicEnds(admin, pipeline.topic.name, topics);
+  const dlqEnds = await topicEnds(admin, pipeline.connector.dlqTopic, topics);
   const [lag, connect, kafkaEngine, errorsTable, ingest] = await Promise.all([
     readLag(ctx, ends),
     connectSection(ctx),
     kafkaEngineSection(ctx),
     errorsTableSection(ctx),
-    ingestSection(ctx.ch, config, opts.ingestWindowSec),
+    ingestSection(ctx.ch, pipeline, opts.ingestWindowSec),
   ]);
   const sections = {
     at,
-    topic: { name: config.topic, exists: ends !== undefined, partitions: ends?.length ?? 0, messages: ends ? retainedMessages(ends) : 0 },
+    pipeline: pipeline.name,
+    topic: { name: pipeline.topic.name, exists: ends !== undefined, partitions: ends?.length ?? 0, messages: ends ? retainedMessages(ends) : 0 },
     lag,
     connect,
     kafkaEngine,
-    dlq: { name: config.connector.dlqTopic, exists: dlqEnds !== undefined, count: dlqEnds ? retainedMessages(dlqEnds) : 0 },
+    dlq: { name: pipeline.connector.dlqTopic, exists: dlqEnds !== undefined, count: dlqEnds ? retainedMessages(dlqEnds) : 0 },
     errorsTable,
     ingest,
   };
@@ -219,7 +223,7 @@ export async function collectHealth(ctx: HealthContext, opts: CollectOptions): P
   if (needsLagTrend(sections, verdictOpts)) {
     verdictOpts.previousEngineLag = engineLag(sections);
     await sleep(trendSampleMs);
-    sections.lag = await readLag(ctx, await topicEnds(admin, config.topic, topics));
+    sections.lag = await readLag(ctx, await topicEnds(admin, pipeline.topic.name, topics));
     sections.kafkaEngine = await kafkaEngineSection(ctx);
   }
   return { ...sections, verdict: verdict(sections, verdictOpts) };

@@ -5,9 +5,9 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows, tableExists, type BuiltQuery } from '../clickhouse/query.js';
-import type { KitConfig } from '../config.js';
+import type { Pipeline } from '../pipeline/definition.js';
 import { qualified } from '../parity/queries.js';
-import { legsFromConfig } from '../parity/verify.js';
+import { legsOf } from '../parity/legs.js';
 
 export const INGEST_WINDOW_SEC = 60;
 
@@ -55,13 +55,13 @@ export function legIngestFromRow(
   };
 }
 
-export async function ingestSection(ch: ClickHouseClient, config: KitConfig, windowSec = INGEST_WINDOW_SEC): Promise<LegIngest[]> {
-  const database = config.clickhouse.database;
+export async function ingestSection(ch: ClickHouseClient, pipeline: Pipeline, windowSec = INGEST_WINDOW_SEC): Promise<LegIngest[]> {
+  const database = pipeline.database;
   return Promise.all(
-    legsFromConfig(config).map(async (leg) => {
+    legsOf(pipeline).map(async (leg) => {
       const base = { leg: leg.name, table: qualified(database, leg.table), windowSec };
       if (!(await tableExists(ch, database, leg.table))) return { ...base, exists: false, rows: 0, rowsPerSec: 0 };
-      const [row] = await queryRows<{ rows: string; q: string[]; max_ms: string }>(ch, ingestQuery(base.table, config.topic, windowSec));
+      const [row] = await queryRows<{ rows: string; q: string[]; max_ms: string }>(ch, ingestQuery(base.table, pipeline.topic.name, windowSec));
       return legIngestFromRow(base, row);
     }),
   );

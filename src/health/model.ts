@@ -82,6 +82,8 @@ export interface CountSection {
 
 export interface HealthSections {
   at: string;
+  /** The pipeline looked at (absent in hand-built sections). */
+  pipeline?: string;
   topic: TopicSection;
   lag: GroupLag[];
   connect: ConnectSection;

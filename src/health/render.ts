@@ -8,7 +8,7 @@ const firstLine = (text: string) => text.split('\n')[0]!.trim();
 
 function lagBlock(r: HealthReport): string {
   if (!r.topic.exists) return `topic ${r.topic.name}: does not exist`;
-  const head = `topic ${r.topic.name}: ${r.topic.partitions} partition(s), ${r.topic.messages} message(s) retained`;
+  const head = `${r.pipeline ? `pipeline ${r.pipeline}, ` : ''}topic ${r.topic.name}: ${r.topic.partitions} partition(s), ${r.topic.messages} message(s) retained`;
   const rows = r.lag.flatMap((g) =>
     g.partitions.map((p) => [g.leg, g.group, p.partition, p.end, p.committed ?? '-', p.lag ?? '-', p.state === 'ok' ? '' : p.state]),
   );
