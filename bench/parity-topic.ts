@@ -1,40 +1,40 @@
 /**
- * bench:parity-topic: how long `verify:parity --content topic`'s witness takes on N events
- * (read from Kafka, decoded through the registry, loaded into ClickHouse, compared with
- * the Kafka-engine leg), as a ratio to Kafka's own Java ConsumerPerformance consuming
- * the same topic on the same broker; alternating rounds, medians.
+ * bench:parity-topic: how long `verify:parity --content topic`'s witness takes on N records
+ * of a pipeline's schema (read from Kafka, decoded through the registry, loaded into
+ * ClickHouse, compared with the Kafka-engine leg), as a ratio to Kafka's own Java
+ * ConsumerPerformance consuming the same topic on the same broker; alternating rounds, medians.
  *
  * Isolated on the running embedded stack: its own database (`it_bench_<tag>`, the
- * isolated kits' users) and topic, both removed at the end.
+ * isolated kits' users), copy of the pipeline and topic, all removed at the end.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
-import { clickhouseClient } from '../src/clickhouse/client.js';
-import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
+import { isolatedKit } from '../src/isolated-kit.js';
+import { contentOf } from '../src/pipeline/content.js';
 import { qualified, type OffsetRange } from '../src/parity/queries.js';
 import { topicWitness, witnessSession, type WitnessReport } from '../src/parity/witness/witness.js';
-import type { KitConfig } from '../src/config.js';
-import { connectAdmin, createTopic, kafkaClient } from '../src/kafka.js';
+import { loadConfig } from '../src/config.js';
+import { connectAdmin, kafkaClient } from '../src/kafka.js';
 import { stackPaths } from '../src/paths.js';
+import { pipelineOption, resolvePipelines } from '../src/pipelines.js';
 import { produceAvro } from '../src/produce/producer.js';
 import { Registry } from '../src/registry/registry.js';
-import { installIsolatedUsers, isolatedKitConfig } from '../src/stack/clickhouse/isolated-users.js';
+import { installIsolatedUsers } from '../src/stack/clickhouse/isolated-users.js';
 import { extraUsersDir } from '../src/stack/services/clickhouse.js';
 import { EmbeddedStack } from '../src/stack/stack.js';
 import { javaBin } from '../src/stack/jvm.js';
 import { queryRows } from '../src/clickhouse/query.js';
 import { median, sh, spawnCollect } from './lib/run.js';
 
-const PARTITIONS = 3;
 const TARGET = 2;
 
-const program = command(
+const program = pipelineOption(command(
   'bench:parity-topic',
-  `Benchmark verify:parity --content topic on N events of a topic against Kafka's Java ConsumerPerformance consuming the same topic; exits 1 when the median ratio is above ${TARGET}× or the witness finds a difference.`,
-)
-  .option('--count <n>', 'events in the topic', int('--count', 1), 1_000_000)
+  `Benchmark verify:parity --content topic on N records of a pipeline's schema against Kafka's Java ConsumerPerformance consuming the same topic; exits 1 when the median ratio is above ${TARGET}× or the witness finds a difference.`,
+), false)
+  .option('--count <n>', 'records in the topic', int('--count', 1), 1_000_000)
   .option('--rounds <n>', 'alternating rounds (the median ratio is reported)', int('--rounds', 1), 3)
   .option('--json', 'print the results as JSON');
 
@@ -48,10 +48,6 @@ interface Round {
   ratio: number;
 }
 
-function isolated(tag: string): KitConfig {
-  return isolatedKitConfig({ database: `it_bench_${tag}`, topic: `bench_${tag}_topic`, group: `bench_${tag}_ch`, connector: `it-bench-${tag}` });
-}
-
 /** ConsumerPerformance's result line: start, end, MB, MB/s, messages, messages/s, rebalance ms, fetch ms, ... */
 function reportedSeconds(stdout: string): number | undefined {
   const line = stdout.trim().split('\n').at(-1) ?? '';
@@ -62,7 +58,7 @@ function reportedSeconds(stdout: string): number | undefined {
 }
 
 await run(program, async () => {
-  const o = program.opts<{ count: number; rounds: number; json?: boolean }>();
+  const o = program.opts<{ pipeline?: string; count: number; rounds: number; json?: boolean }>();
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   const stack = new EmbeddedStack({ log });
   const status = await stack.status();
@@ -74,21 +70,25 @@ await run(program, async () => {
     await stack.up();
   }
   const tag = randomBytes(4).toString('hex');
-  const config = isolated(tag);
-  const db = config.clickhouse.database;
-  const admin = clickhouseClient(config, 'admin');
+  const [base] = await resolvePipelines(loadConfig(), o.pipeline, false);
+  if (!('file' in base!.pipeline.schema)) throw new UsageError(`bench:parity-topic copies the pipeline with its schema file; ${base!.pipeline.name} reads its schema from the registry`);
+  const kit = isolatedKit(`bench_${tag}`);
+  const config = kit.config;
+  const resolved = await kit.pipeline(base!.pipeline.schema.file, base!.pipeline.key && 'field' in base!.pipeline.key ? { key: { field: base!.pipeline.key.field } } : {});
+  const { pipeline } = resolved;
+  const topic = pipeline.topic.name;
+  const admin = kit.admin;
   const kafka = kafkaClient(config.kafka.brokers, 'kit-bench-parity-topic');
   const kAdmin = await connectAdmin(kafka, config.kafka.brokers);
   const registry = new Registry(config.registry.url);
   const rounds: Round[] = [];
   let witness: WitnessReport | undefined;
   try {
-    await createTopic(kAdmin, config.topic, PARTITIONS);
-    await applySql(admin, loadSqlFiles(templateValues(config)));
-    log(`producing ${o.count} events to ${config.topic}`);
-    const produced = await produceAvro({ brokers: config.kafka.brokers, registryUrl: config.registry.url, topic: config.topic, partitions: PARTITIONS, rate: 0, batchSize: 500, poison: 0, compression: 'none', count: o.count, seed: 21 });
+    await kit.setUp(resolved);
+    log(`producing ${o.count} records of pipeline ${base!.pipeline.name}'s schema to ${topic}`);
+    const produced = await produceAvro({ brokers: config.kafka.brokers, registryUrl: config.registry.url, pipeline, schema: resolved.schema, rate: 0, batchSize: 500, poison: 0, compression: 'none', count: o.count, seed: 21 });
     const ranges: OffsetRange[] = produced.partitions.map((p) => ({ partition: p.partition, from: BigInt(p.firstOffset), to: BigInt(p.lastOffset) }));
-    const table = qualified(db, config.tables.kafka);
+    const table = qualified(pipeline.database, pipeline.tables.kafka);
     for (const started = Date.now(); ; ) {
       const [r] = await queryRows<{ n: string }>(admin, { query: `SELECT count() AS n FROM ${table}`, params: {} });
       if (Number(r?.n) >= o.count) break;
@@ -98,7 +98,7 @@ await run(program, async () => {
     const paths = stackPaths();
     const javaArgs = [
       '-cp', `${paths.lib}/*`, `-Dlog4j2.configurationFile=${path.join(paths.run, 'log4j2.properties')}`,
-      'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', config.kafka.brokers.join(','), '--topic', config.topic,
+      'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', config.kafka.brokers.join(','), '--topic', topic,
       '--messages', String(o.count), '--timeout', '600000', '--hide-header',
     ];
     for (let r = 1; r <= o.rounds; r++) {
@@ -115,8 +115,8 @@ await run(program, async () => {
         } else {
           const session = witnessSession(config);
           try {
-            witness = await topicWitness(config.topic, ranges, [{ leg: 'kafka_engine', table, present: true }], {
-              session, kafka, registry, samplePercent: 100, diffLimit: 5, idleTimeoutMs: 60_000,
+            witness = await topicWitness(topic, ranges, [{ leg: 'kafka_engine', table, present: true }], {
+              session, kafka, registry, schema: resolved.schema.parsed, content: contentOf(resolved.schema.columns), samplePercent: 100, diffLimit: 5, idleTimeoutMs: 60_000,
             });
           } finally {
             await session.close();
@@ -132,10 +132,9 @@ await run(program, async () => {
       rounds.push(round as Round);
     }
   } finally {
-    await admin.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` }).catch(() => undefined);
-    await kAdmin.deleteTopics({ topics: [config.topic] }).catch(() => undefined);
+    await kAdmin.deleteTopics({ topics: [topic] }).catch(() => undefined);
     await kAdmin.disconnect();
-    await admin.close();
+    await kit.drop();
   }
   const summary = {
     witnessS: median(rounds.map((r) => r.witnessS)),
@@ -145,6 +144,7 @@ await run(program, async () => {
   };
   const result = {
     command: `npm run bench:parity-topic -- ${process.argv.slice(2).join(' ')}`.trim(),
+    pipeline: base!.pipeline.name,
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? '?', node: process.version, java: sh(javaBin(), ['-version']).split('\n')[0], loadavg: os.loadavg().map((l) => Number(l.toFixed(2))) },
     count: o.count,
     rounds,

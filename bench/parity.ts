@@ -1,12 +1,14 @@
 /**
- * bench:parity: how long verify:parity takes on N rows per leg, against one
- * full-scan hash aggregate of both tables (the least any exact check must read),
- * and how much memory the Node process needs while it runs (it should stay flat:
- * every row stays inside ClickHouse).
+ * bench:parity: how long verify:parity takes on N rows per leg of a pipeline's schema,
+ * against one full-scan hash aggregate of both tables over the same columns (the least any
+ * exact check must read), and how much memory the Node process needs while it runs (it
+ * should stay flat: every row stays inside ClickHouse).
  *
- * Isolated: its own ClickHouse server (the embedded stack's, started the same way,
- * with a fresh temp data dir and its own port), its own 3-partition topic on the
- * running broker (no messages: the run summary names the ranges), both removed at the end.
+ * Isolated: its own ClickHouse server (the embedded stack's, started the same way, with a
+ * fresh temp data dir and its own port), its own copy of the pipeline and 3-partition topic
+ * on the running broker (no messages: the run summary names the ranges), all removed at
+ * the end. The rows are ClickHouse's own random values of the pipeline's column types
+ * (generateRandom), copied to the second leg.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,14 +23,22 @@ import type { Admin } from 'kafkajs';
 import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
 import { clickhouseClient } from '../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
+import { scopeOf, userNames, usersXml } from '../src/clickhouse/users.js';
 import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
 import { projectRoot, stackPaths } from '../src/paths.js';
+import { quoteIdent, renderType, sqlString } from '../src/pipeline/clickhouse-type.js';
+import { contentOf, type Content } from '../src/pipeline/content.js';
+import { pipelineDdl } from '../src/pipeline/ddl.js';
+import type { Pipeline } from '../src/pipeline/definition.js';
+import { writePipeline } from '../src/pipeline/isolated.js';
+import { legsOf } from '../src/parity/legs.js';
+import { pipelineOption, resolvePipelines } from '../src/pipelines.js';
 import { javaBin } from '../src/stack/jvm.js';
 import { queryRows } from '../src/clickhouse/query.js';
 import { serverLaunchSpec, writeServerFiles } from '../src/stack/clickhouse/server.js';
 import { connectAdmin, kafkaClient } from '../src/kafka.js';
 import { RunSummarySchema, type RunSummary } from '../src/parity/truth.js';
-import { legsFromConfig, verifyParity, type ParityReport } from '../src/parity/verify.js';
+import { verifyParity, type ParityReport } from '../src/parity/verify.js';
 import { median, spawnCollect } from './lib/run.js';
 
 const PARTITIONS = 3;
@@ -43,10 +53,10 @@ function rowsList(value: string): number[] {
   return rows;
 }
 
-const program = command(
+const program = pipelineOption(command(
   'bench:parity',
-  'Benchmark verify:parity on N rows per leg in a private ClickHouse server (the embedded stack\'s kind): verify time as a ratio to one full-scan hash aggregate of both tables, and the Node process peak memory. Exit 1 when a verification is not exact.',
-)
+  "Benchmark verify:parity on N rows per leg of a pipeline's schema in a private ClickHouse server (the embedded stack's kind): verify time as a ratio to one full-scan hash aggregate of both tables over the same columns, and the Node process peak memory. Exit 1 when a verification is not exact.",
+), false)
   .option('--rows <n,...>', 'rows per leg, one benchmark per value (e.g. 1000000,10000000)', rowsList, [1_000_000, 10_000_000])
   .option('--repeat <n>', 'measurements of each (verify and reference alternate); the median is reported', int('--repeat', 1), 3)
   .option('--warmup <n>', 'unmeasured runs of each first', int('--warmup', 0), 1)
@@ -57,6 +67,7 @@ const program = command(
   .option('--json', 'print the results as JSON');
 
 interface Opts {
+  pipeline?: string;
   rows: number[];
   repeat: number;
   warmup: number;
@@ -110,9 +121,9 @@ class PrivateClickHouse {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(port: number, dir: string, env: NodeJS.ProcessEnv): Promise<PrivateClickHouse> {
+  static async start(port: number, dir: string, env: NodeJS.ProcessEnv, users: string): Promise<PrivateClickHouse> {
     const configDir = path.join(dir, 'config');
-    writeServerFiles(configDir);
+    writeServerFiles(configDir, users);
     const spec = serverLaunchSpec({ name: 'bench-clickhouse', configDir, dataDir: path.join(dir, 'data'), port, env });
     const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const host = new PrivateClickHouse(child, port, dir);
@@ -173,11 +184,19 @@ class PrivateClickHouse {
   }
 }
 
-/** The kit's SQL minus the Kafka-engine consumer (and its views): the benchmark fills the tables itself. */
-function benchSql(config: KitConfig) {
-  return loadSqlFiles(templateValues(config)).map((f) => ({
+/** What the benchmark runs on: the kit's config (the private server), the pipeline copy, its columns. */
+interface Bench {
+  config: KitConfig;
+  pipeline: Pipeline;
+  content: Content;
+}
+
+/** The kit's SQL and the pipeline's tables minus the Kafka-engine consumer (and its views): the benchmark fills the tables itself. */
+function benchSql(b: Bench) {
+  const endpoints = { brokerList: b.config.clickhouseKafka.brokerList, registryUrl: b.config.clickhouseKafka.registryUrl };
+  return [...loadSqlFiles(templateValues(b.config)), ...pipelineDdl(b.pipeline, b.content.columns, endpoints)].map((f) => ({
     file: f.file,
-    statements: f.statements.filter((s) => !/ENGINE\s*=\s*Kafka\b/i.test(s) && !/MATERIALIZED\s+VIEW/i.test(s)),
+    statements: f.statements.filter((s) => !/ENGINE\s*=\s*(Kafka|Null)\b/i.test(s) && !/MATERIALIZED\s+VIEW/i.test(s)),
   }));
 }
 
@@ -196,8 +215,10 @@ interface FillRange {
  * the Kafka-engine leg, and, when asked, merges each table to one part so no background
  * merge runs while measuring.
  */
-async function fill(ch: ClickHouseClient, config: KitConfig, ranges: FillRange[], merge: boolean, progress: (s: string) => void) {
-  const db = config.clickhouse.database;
+async function fill(ch: ClickHouseClient, b: Bench, ranges: FillRange[], merge: boolean, progress: (s: string) => void) {
+  const db = b.pipeline.database;
+  const tables = b.pipeline.tables;
+  const structure = sqlString(b.content.columns.map((c) => `${quoteIdent(c.name)} ${renderType(c.type)}`).join(', '));
   const chunk = 2_000_000;
   const total = ranges.reduce((a, r) => a + r.count, 0);
   let done = 0;
@@ -206,19 +227,11 @@ async function fill(ch: ClickHouseClient, config: KitConfig, ranges: FillRange[]
       const count = Math.min(chunk, r.count - start);
       await ch.command({
         query: `
-          INSERT INTO ${db}.${config.tables.connector} (id, user_id, action, event_time, version, referrer, _topic, _partition, _offset)
-          SELECT
-            concat(lower(hex(cityHash64(o, 1))), '-', lower(hex(cityHash64(o, 2)))),
-            concat('user-', toString(o % 250000)),
-            ['page_view', 'click', 'add_to_cart', 'purchase', 'signup', 'logout'][1 + o % 6],
-            fromUnixTimestamp64Milli(toInt64(1735689600000 + o * 37), 'UTC'),
-            toInt32(1 + o % 5),
-            if(o % 7 = 0, NULL, concat('https://ref', toString(o % 97), '.example.com/')),
-            {topic:String},
-            toInt32({p:UInt32}),
-            toInt64(number)
-          FROM (SELECT number, number * ${PARTITIONS} + {p:UInt32} AS o FROM numbers({start:UInt64}, {count:UInt64}))`,
-        query_params: { topic: config.topic, p: r.partition, start: r.from + start, count },
+          INSERT INTO ${db}.${tables.connector} (${b.content.list}, _topic, _partition, _offset)
+          SELECT ${b.content.list}, {topic:String}, toInt32({p:UInt32}), toInt64({start:UInt64} + rowNumberInAllBlocks())
+          FROM generateRandom(${structure}, {seed:UInt64}, 16, 4)
+          LIMIT {count:UInt64}`,
+        query_params: { topic: b.pipeline.topic.name, p: r.partition, start: r.from + start, count, seed: r.partition * 1_000_003 + r.from + start },
       });
       done += count;
       progress(`generated ${done}/${total} rows`);
@@ -226,18 +239,19 @@ async function fill(ch: ClickHouseClient, config: KitConfig, ranges: FillRange[]
   }
   const where = ranges.map((r) => `(_partition = ${r.partition} AND _offset >= ${r.from} AND _offset < ${r.from + r.count})`).join(' OR ');
   for (const r of ranges) {
-    await ch.command({ query: `INSERT INTO ${db}.${config.tables.kafka} SELECT * FROM ${db}.${config.tables.connector} WHERE _partition = ${r.partition} AND (${where})` });
+    await ch.command({ query: `INSERT INTO ${db}.${tables.kafka} SELECT * FROM ${db}.${tables.connector} WHERE _partition = ${r.partition} AND (${where})` });
   }
   progress('copied to the second leg');
-  if (merge) for (const t of [config.tables.connector, config.tables.kafka]) await ch.command({ query: `OPTIMIZE TABLE ${db}.${t} FINAL` });
+  if (merge) for (const t of [tables.connector, tables.kafka]) await ch.command({ query: `OPTIMIZE TABLE ${db}.${t} FINAL` });
 }
 
 /** Writes `n` one-byte records to the topic with Kafka's own ProducerPerformance: real offsets for --incremental. */
-async function produceRecords(config: KitConfig, n: number): Promise<void> {
+async function produceRecords(b: Bench, n: number): Promise<void> {
+  const config = b.config;
   const paths = stackPaths();
   await spawnCollect(javaBin(), [
     '-cp', `${paths.lib}/*`, `-Dlog4j2.configurationFile=${path.join(paths.run, 'log4j2.properties')}`,
-    'org.apache.kafka.tools.ProducerPerformance', '--topic', config.topic, '--num-records', String(n), '--record-size', '1', '--throughput', '-1',
+    'org.apache.kafka.tools.ProducerPerformance', '--topic', b.pipeline.topic.name, '--num-records', String(n), '--record-size', '1', '--throughput', '-1',
     '--producer-props', `bootstrap.servers=${config.kafka.brokers.join(',')}`, 'acks=1', 'linger.ms=20', 'batch.size=1048576',
   ], 'ProducerPerformance');
 }
@@ -281,14 +295,14 @@ async function measure<T>(host: PrivateClickHouse, sampleMs: number, fn: () => P
 
 type RefRow = { partition: number; rows: string; h: string };
 
-/** One full-scan hash aggregate of each leg: every column of every row hashed, per partition. */
-async function reference(ch: ClickHouseClient, config: KitConfig): Promise<RefRow[][]> {
+/** One full-scan hash aggregate of each leg: every event column of every row hashed as stored, per partition. */
+async function reference(ch: ClickHouseClient, b: Bench): Promise<RefRow[][]> {
   const out: RefRow[][] = [];
-  for (const t of [config.tables.connector, config.tables.kafka]) {
+  for (const t of [b.pipeline.tables.connector, b.pipeline.tables.kafka]) {
     const rs = await ch.query({
       query: `SELECT _partition AS partition, count() AS rows,
-                     sum(cityHash64(id, user_id, action, event_time, version, isNull(referrer), ifNull(referrer, ''), _offset)) AS h
-              FROM ${config.clickhouse.database}.${t} GROUP BY _partition ORDER BY _partition`,
+                     sum(cityHash64(${b.content.list}, _offset)) AS h
+              FROM ${b.pipeline.database}.${t} GROUP BY _partition ORDER BY _partition`,
       format: 'JSONEachRow',
       clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
     });
@@ -395,14 +409,14 @@ async function benchIncremental(
   parityUser: ClickHouseClient,
   kafka: ReturnType<typeof kafkaClient>,
   kAdmin: Admin,
-  config: KitConfig,
+  b: Bench,
   ends: Map<number, number>,
   o: Opts,
   progress: (s: string) => void,
 ): Promise<{ append: number; firstS: number; runsS: number[]; medianS: number; rowsReadBelow: number[] }> {
-  const legs = legsFromConfig(config);
+  const legs = legsOf(b.pipeline);
   const check = () =>
-    verifyParity(parityUser, kafka, kAdmin, { topic: config.topic, legs, wait: false, timeoutMs: 0, require: 'both', diffLimit: 20, incremental: { database: config.clickhouse.database } });
+    verifyParity(parityUser, kafka, kAdmin, { topic: b.pipeline.topic.name, legs, content: b.content, wait: false, timeoutMs: 0, require: 'both', diffLimit: 20, incremental: { database: b.config.clickhouse.database } });
   const expectExact = (r: ParityReport, what: string, expected: number) => {
     const bad = r.exact ? [] : [r.reasons.join('; ')];
     for (const l of r.legs) if (l.totals.expected !== expected) bad.push(`${l.leg} checked ${l.totals.expected} offsets, want ${expected}`);
@@ -417,9 +431,9 @@ async function benchIncremental(
   const rowsReadBelow: number[] = [];
   let current = ends;
   for (let i = 0; i < o.repeat; i++) {
-    await produceRecords(config, o.incremental!);
-    const next = await topicEnds(kAdmin, config.topic);
-    await fill(admin, config, [...next].map(([partition, end]) => ({ partition, from: current.get(partition) ?? 0, count: end - (current.get(partition) ?? 0) })), false, progress);
+    await produceRecords(b, o.incremental!);
+    const next = await topicEnds(kAdmin, b.pipeline.topic.name);
+    await fill(admin, b, [...next].map(([partition, end]) => ({ partition, from: current.get(partition) ?? 0, count: end - (current.get(partition) ?? 0) })), false, progress);
     current = next;
     const r = await measure(host, o.sampleMs, check);
     expectExact(r.value, `incremental check ${i + 1}`, o.incremental!);
@@ -438,38 +452,39 @@ async function benchSize(
   parityUser: ClickHouseClient,
   kafka: ReturnType<typeof kafkaClient>,
   kAdmin: Admin,
-  config: KitConfig,
+  b: Bench,
   rows: number,
   o: Opts,
   progress: (s: string) => void,
 ): Promise<SizeResult> {
+  const { config, pipeline } = b;
   const db = config.clickhouse.database;
   await admin.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-  await applySql(admin, benchSql(config));
+  await applySql(admin, benchSql(b));
   const fillStarted = performance.now();
   // --incremental needs real offsets in the topic (watermarks are checked against its ends);
   // otherwise a run summary names the ranges of an empty topic.
   let ends = new Map<number, number>();
   if (o.incremental) {
     progress(`producing ${rows} one-byte records with ProducerPerformance`);
-    await produceRecords(config, rows);
-    ends = await topicEnds(kAdmin, config.topic);
+    await produceRecords(b, rows);
+    ends = await topicEnds(kAdmin, pipeline.topic.name);
   } else for (let p = 0; p < PARTITIONS; p++) ends.set(p, perPartition(rows, p));
-  await fill(admin, config, [...ends].map(([partition, count]) => ({ partition, from: 0, count })), true, progress);
+  await fill(admin, b, [...ends].map(([partition, count]) => ({ partition, from: 0, count })), true, progress);
   const fillSeconds = (performance.now() - fillStarted) / 1000;
   progress(`${rows} rows per leg ready in ${fillSeconds.toFixed(1)} s`);
 
   const summary: RunSummary = RunSummarySchema.parse({
     runId: `bench-parity-${rows}`,
-    topic: config.topic,
+    topic: pipeline.topic.name,
     events: rows,
     poison: 0,
     poisonOffsets: [],
     partitions: [...ends].map(([p, n]) => ({ partition: p, firstOffset: '0', lastOffset: String(n - 1), messages: n })),
   });
-  const legs = legsFromConfig(config);
+  const legs = legsOf(pipeline);
   const verifyOnce = () =>
-    verifyParity(reader, kafka, kAdmin, { topic: config.topic, legs, run: o.incremental ? undefined : summary, wait: false, timeoutMs: 0, require: 'both', diffLimit: 20 });
+    verifyParity(reader, kafka, kAdmin, { topic: pipeline.topic.name, legs, content: b.content, run: o.incremental ? undefined : summary, wait: false, timeoutMs: 0, require: 'both', diffLimit: 20 });
 
   const verifyRuns: Sample[] = [];
   const refRuns: Sample[] = [];
@@ -484,7 +499,7 @@ async function benchSize(
       verifyRuns.push(v.sample);
       lastProfile = await profile(admin, config.clickhouse.reader.user, since);
     }
-    const r = await measure(host, o.sampleMs, () => reference(reader, config));
+    const r = await measure(host, o.sampleMs, () => reference(reader, b));
     const badRef = checkReference(r.value, rows);
     if (badRef.length) throw Object.assign(new Error(`reference at ${rows} rows: ${badRef.join('; ')}`), { exitCode: 1 });
     if (measured) refRuns.push(r.sample);
@@ -493,7 +508,7 @@ async function benchSize(
         `reference ${(r.sample.ms / 1000).toFixed(2)} s (server CPU ${r.sample.hostCpuS?.toFixed(2) ?? '?'} s)`,
     );
   }
-  const incremental = o.incremental ? await benchIncremental(host, admin, parityUser, kafka, kAdmin, config, ends, o, progress) : undefined;
+  const incremental = o.incremental ? await benchIncremental(host, admin, parityUser, kafka, kAdmin, b, ends, o, progress) : undefined;
   const vS = verifyRuns.map((s) => s.ms / 1000);
   const rS = refRuns.map((s) => s.ms / 1000);
   const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -566,16 +581,14 @@ await run(program, async () => {
   if (!(await portFree(port))) throw new UsageError(`port 127.0.0.1:${port} is taken; pass another --port`);
   const tag = randomBytes(4).toString('hex');
   const topic = `bench_parity_${tag}`;
-  const config = loadConfig({
-    ...resolveEnv(),
-    CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
-    // The users file's grants name the kit's database; this server is private and fresh.
-    CLICKHOUSE_DATABASE: 'kit',
-    KIT_TOPIC: topic,
-    KIT_KAFKA_ENGINE_GROUP: `${topic}_ch`,
-    KIT_CONNECTOR_NAME: topic,
-  });
+  // This server is private and fresh: the kit's users, granted on the pipeline copy.
+  const config = loadConfig({ ...resolveEnv(), CLICKHOUSE_URL: `http://127.0.0.1:${port}`, CLICKHOUSE_DATABASE: 'kit' });
+  const [base] = await resolvePipelines(config, o.pipeline, false);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kit-bench-parity-'));
+  const schemaFile = 'file' in base!.pipeline.schema ? base!.pipeline.schema.file : undefined;
+  if (!schemaFile) throw new UsageError(`bench:parity copies the pipeline with its schema file; ${base!.pipeline.name} reads its schema from the registry`);
+  const pipeline = writePipeline(path.join(dir, 'pipelines'), { name: topic, schema: { file: schemaFile }, topic: { name: topic, partitions: PARTITIONS, replication: 1 } }, 'kit');
+  const bench: Bench = { config, pipeline, content: contentOf(base!.schema.columns) };
   let host: PrivateClickHouse | undefined;
   let kAdmin: Admin | undefined;
   let topicCreated = false;
@@ -605,7 +618,7 @@ await run(program, async () => {
   process.once('SIGTERM', onSignal);
   try {
     progress(`starting a private ClickHouse server on port ${port}, data in ${dir}`);
-    host = await PrivateClickHouse.start(port, dir, { ...process.env, ...resolveEnv() });
+    host = await PrivateClickHouse.start(port, dir, { ...process.env, ...resolveEnv() }, usersXml(userNames(config), scopeOf(config, [pipeline]), 'bench:parity'));
     const kafka = kafkaClient(config.kafka.brokers);
     kAdmin = await connectAdmin(kafka, config.kafka.brokers);
     await kAdmin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
@@ -616,8 +629,8 @@ await run(program, async () => {
     reader = clickhouseClient(config, 'reader');
     parityUser = clickhouseClient(config, 'parity');
     const results: SizeResult[] = [];
-    for (const rows of o.rows) results.push(await benchSize(host, admin, reader, parityUser, kafka, kAdmin, config, rows, o, progress));
-    if (o.json) printJson({ command: ['npm run bench:parity', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '), machine: info, repeat: o.repeat, warmup: o.warmup, results });
+    for (const rows of o.rows) results.push(await benchSize(host, admin, reader, parityUser, kafka, kAdmin, bench, rows, o, progress));
+    if (o.json) printJson({ command: ['npm run bench:parity', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '), pipeline: base!.pipeline.name, columns: bench.content.columns.length, machine: info, repeat: o.repeat, warmup: o.warmup, results });
     else console.log(render(results, info, o));
     return 0;
   } finally {

@@ -27,14 +27,20 @@ import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
 import { applySql, loadSqlFiles, templateValues } from '../src/clickhouse/ddl.js';
 import { queryRows } from '../src/clickhouse/query.js';
 import { withTableSettings } from '../src/clickhouse/table-settings.js';
-import { EVENT_ROW_COLUMNS, RowBinaryWriter } from '../src/clickhouse/rowbinary.js';
-import type { KitConfig } from '../src/config.js';
-import { deploySink, type KitSink } from '../src/connect/kit-sink.js';
+import { loadConfig, resolveEnv, type KitConfig } from '../src/config.js';
+import { deployPipelineSink, type DeployedSink } from '../src/connect/pipeline-sink.js';
+import { isolatedKit, type IsolatedKit } from '../src/isolated-kit.js';
 import { connectAdmin, createTopic, kafkaClient } from '../src/kafka.js';
+import { quoteIdent, renderType, sqlString } from '../src/pipeline/clickhouse-type.js';
+import { columnList } from '../src/pipeline/content.js';
+import { pipelineDdl } from '../src/pipeline/ddl.js';
+import { RecordGenerator } from '../src/pipeline/generate.js';
+import { RowBinaryWriter, writeValue } from '../src/pipeline/rowbinary.js';
+import { toColumnValue } from '../src/pipeline/values.js';
 import { qualified, rangeFilter, type OffsetRange } from '../src/parity/queries.js';
-import { EventGenerator } from '../src/produce/events.js';
+import { pipelineOption, resolvePipelines, type ResolvedPipeline } from '../src/pipelines.js';
 import { produceAvro, type ProduceSummary } from '../src/produce/producer.js';
-import { installIsolatedUsers, isolatedKitConfig } from '../src/stack/clickhouse/isolated-users.js';
+import { installIsolatedUsers } from '../src/stack/clickhouse/isolated-users.js';
 import { extraUsersDir } from '../src/stack/services/clickhouse.js';
 import { EmbeddedStack, SERVICES } from '../src/stack/stack.js';
 import { median } from './lib/run.js';
@@ -49,10 +55,10 @@ function intList(flag: string) {
   };
 }
 
-const program = command(
+const program = pipelineOption(command(
   'bench:pipeline',
-  "Benchmark both legs' ingest on the running embedded stack: rows/s of each leg against ClickHouse's own ceiling (RowBinary over HTTP in the connector's batches, and a local file), and each leg's freshness at fixed rates, with every service's CPU seconds per million events.",
-)
+  "Benchmark both legs' ingest of a pipeline's records on the running embedded stack: rows/s of each leg against ClickHouse's own ceiling (the same rows in RowBinary over HTTP in the connector's batches, and from a local file), and each leg's freshness at fixed rates, with every service's CPU seconds per million records.",
+), false)
   .option('--count <n>', 'events per throughput round', int('--count', 1000), 2_000_000)
   .option('--rounds <n>', 'throughput rounds (ceiling, connector leg, Kafka-engine leg, alternating); medians reported', int('--rounds', 1), 3)
   .option('--batch <n>', "rows per HTTP insert of the ceiling (default: the connector's batch, its consumer's max.poll.records)", int('--batch', 1))
@@ -61,7 +67,7 @@ const program = command(
   .option('--skip-freshness', 'throughput rounds only')
   .option('--timeout <seconds>', 'how long a leg may take to land a run', int('--timeout', 1), 900)
   .option('--connector-config <key=value>', "a connector setting over its definition's for this run, e.g. tasks.max=3 (repeatable)", keyValue('--connector-config'), {})
-  .option('--kafka-engine-setting <key=value>', "a setting of the Kafka table over sql/'s for this run, as an SQL literal, e.g. kafka_num_consumers=3 (repeatable)", keyValue('--kafka-engine-setting'), {})
+  .option('--kafka-engine-setting <key=value>', "a setting of the Kafka table over the pipeline's for this run, as an SQL literal, e.g. kafka_num_consumers=3 (repeatable)", keyValue('--kafka-engine-setting'), {})
   .option('--json', 'print the results as JSON');
 
 /** Collects a repeated `key=value` flag into one object. */
@@ -74,6 +80,7 @@ function keyValue(flag: string) {
 }
 
 interface Opts {
+  pipeline?: string;
   connectorConfig: Record<string, string>;
   kafkaEngineSetting: Record<string, string>;
   count: number;
@@ -163,25 +170,36 @@ async function landed(ch: ClickHouseClient, table: string, run: ProduceSummary, 
 
 interface Kit {
   db: string;
-  configs: Record<Leg, KitConfig>;
+  isolated: IsolatedKit;
+  config: KitConfig;
+  /** Each leg's pipeline: a copy of the chosen one with a topic of its own. */
+  pipelines: Record<Leg, ResolvedPipeline>;
   tables: Record<Leg, string>;
   admin: ClickHouseClient;
   kAdmin: Admin;
-  sink?: KitSink;
+  sink?: DeployedSink;
 }
 
-function isolated(tag: string, topic: string): KitConfig {
-  return isolatedKitConfig({ database: `it_bench_${tag}`, topic, group: `${topic}_ch`, connector: `it-bench-${tag}` });
+/** The RowBinary columns of a ceiling row: the event columns, then the lineage. */
+function ceilingColumns(r: ResolvedPipeline): string {
+  return `${columnList(r.schema.columns)}, _topic, _partition, _offset, _kafka_timestamp`;
 }
 
-/** RowBinary of `count` events in `batch`-row batches, ready before the clock starts. */
-function encodeBatches(count: number, batch: number, seed: number, topic: string): Buffer[] {
-  const gen = new EventGenerator(seed);
-  const w = new RowBinaryWriter(batch * 128);
+/** RowBinary of `count` generated records in `batch`-row batches, ready before the clock starts. */
+function encodeBatches(r: ResolvedPipeline, count: number, batch: number, seed: number, topic: string): Buffer[] {
+  const gen = new RecordGenerator(r.schema.parsed.root, seed);
+  const columns = r.schema.columns;
+  const w = new RowBinaryWriter(batch * 256);
   const out: Buffer[] = [];
   const now = Date.now();
+  const unfit: string[] = [];
   for (let i = 0; i < count; i++) {
-    w.eventRow({ event: gen.next(), topic, partition: i % PARTITIONS, offset: BigInt(Math.floor(i / PARTITIONS)), kafkaTimestamp: now });
+    const record = gen.record();
+    for (const c of columns) writeValue(w, c.type, toColumnValue(c.avro, c.type, record[c.name], c.name, unfit));
+    w.string(topic);
+    w.int32(i % PARTITIONS);
+    w.int64Number(Math.floor(i / PARTITIONS));
+    w.dateTime64ms(now);
     if ((i + 1) % batch === 0 || i === count - 1) out.push(w.take());
   }
   return out;
@@ -199,23 +217,27 @@ async function postInsert(config: KitConfig, query: string, body: Buffer): Promi
   if (!res.ok) throw new Error(`ceiling insert: HTTP ${res.status}: ${text}`);
 }
 
-const STRUCTURE = `id String, user_id String, action LowCardinality(String), event_time DateTime64(3, 'UTC'), version Int32, referrer Nullable(String), _topic LowCardinality(String), _partition Int32, _offset Int64, _kafka_timestamp DateTime64(3, 'UTC')`;
+/** The file() structure of the ceiling's RowBinary rows. */
+function structure(r: ResolvedPipeline): string {
+  return `${r.schema.columns.map((c) => `${quoteIdent(c.name)} ${renderType(c.type)}`).join(', ')}, _topic LowCardinality(String), _partition Int32, _offset Int64, _kafka_timestamp DateTime64(3, 'UTC')`;
+}
 
 /** The connector inserts each poll's records of a partition as one batch: at most its consumer's max.poll.records. */
-function connectorBatch(sink: KitSink | undefined): number {
+function connectorBatch(sink: DeployedSink | undefined): number {
   return Number(sink?.rendered.config['consumer.override.max.poll.records'] ?? KAFKA_MAX_POLL_RECORDS);
 }
 const KAFKA_MAX_POLL_RECORDS = 500;
 
 /** Tasks the connector runs: tasks.max, at most one per partition. */
-function connectorTasks(sink: KitSink | undefined): number {
+function connectorTasks(sink: DeployedSink | undefined): number {
   return Math.min(Number(sink?.rendered.config['tasks.max'] ?? 1), PARTITIONS);
 }
 
 async function ceilings(kit: Kit, stack: EmbeddedStack, o: Opts, roundNo: number, cpu: CpuMeter) {
-  const config = kit.configs.connector;
-  const batches = encodeBatches(o.count, o.batch ?? connectorBatch(kit.sink), 1000 + roundNo, `ceiling_${roundNo}`);
-  const cols = EVENT_ROW_COLUMNS.join(', ');
+  const config = kit.config;
+  const r = kit.pipelines.connector;
+  const batches = encodeBatches(r, o.count, o.batch ?? connectorBatch(kit.sink), 1000 + roundNo, `ceiling_${roundNo}`);
+  const cols = ceilingColumns(r);
   let before = cpu.sample();
   let started = performance.now();
   // As many requests in flight as the connector has tasks, each sending its batches one at a time.
@@ -235,7 +257,7 @@ async function ceilings(kit: Kit, stack: EmbeddedStack, o: Opts, roundNo: number
   writeFileSync(path.join(userFiles, name), Buffer.concat(batches));
   before = cpu.sample();
   started = performance.now();
-  await kit.admin.command({ query: `INSERT INTO ${kit.db}.ceiling_file (${cols}) SELECT * FROM file('user_files/${name}', 'RowBinary', '${STRUCTURE.replace(/'/g, "\\'")}')` });
+  await kit.admin.command({ query: `INSERT INTO ${kit.db}.ceiling_file (${cols}) SELECT * FROM file('user_files/${name}', 'RowBinary', ${sqlString(structure(r))})` });
   const fileSeconds = (performance.now() - started) / 1000;
   const fileCpu = CpuMeter.perMillion(before, cpu.sample(), o.count);
   rmSync(path.join(userFiles, name), { force: true });
@@ -246,14 +268,15 @@ async function ceilings(kit: Kit, stack: EmbeddedStack, o: Opts, roundNo: number
 }
 
 async function legRun(kit: Kit, leg: Leg, o: Opts, produce: { count: number; rate: number; seed: number }, cpu: CpuMeter) {
-  const config = kit.configs[leg];
+  const config = kit.config;
+  const r = kit.pipelines[leg];
   const rowsBefore = await rowCount(kit.admin, kit.tables[leg]);
   const before = cpu.sample();
   const summary = await produceAvro({
     brokers: config.kafka.brokers,
     registryUrl: config.registry.url,
-    topic: config.topic,
-    partitions: PARTITIONS,
+    pipeline: r.pipeline,
+    schema: r.schema,
     count: produce.count,
     rate: produce.rate,
     batchSize: 4000,
@@ -275,33 +298,44 @@ async function setUp(stack: EmbeddedStack, tag: string, o: Opts, log: (s: string
     await stack.stop('clickhouse');
     await stack.up();
   }
-  const configs = { connector: isolated(tag, `bench_${tag}_conn`), kafka_engine: isolated(tag, `bench_${tag}_ke`) };
-  const base = configs.kafka_engine;
-  const admin = createClient({ url: base.clickhouse.url, username: base.clickhouse.admin.user, password: base.clickhouse.admin.password, request_timeout: 3_600_000, log: { level: 127 as never } });
-  const kAdmin = await connectAdmin(kafkaClient(base.kafka.brokers), base.kafka.brokers);
-  for (const l of LEGS) await createTopic(kAdmin, configs[l].topic, PARTITIONS);
-  // The kit's DDL: its Kafka table reads the Kafka-engine leg's topic; the connector writes events_connect from its own.
-  const sql = loadSqlFiles(templateValues(base));
-  const queue = sql.find((f) => f.statements.some((st) => /\bENGINE\s*=\s*Kafka\b/i.test(st)))!;
+  const [base] = await resolvePipelines(loadConfig(), o.pipeline, false);
+  if (!('file' in base!.pipeline.schema)) throw new UsageError(`bench:pipeline copies the pipeline with its schema file; ${base!.pipeline.name} reads its schema from the registry`);
+  const isolated = isolatedKit(`bench_${tag}`);
+  const config = isolated.config;
+  const key = base!.pipeline.key && 'field' in base!.pipeline.key ? { key: { field: base!.pipeline.key.field } } : {};
+  const pipelines = {
+    connector: await isolated.pipeline(base!.pipeline.schema.file, { ...key, topic: { partitions: PARTITIONS, replication: 1 } }, 'conn'),
+    kafka_engine: await isolated.pipeline(base!.pipeline.schema.file, { ...key, topic: { partitions: PARTITIONS, replication: 1 } }, 'ke'),
+  };
+  const admin = createClient({ url: config.clickhouse.url, username: config.clickhouse.admin.user, password: config.clickhouse.admin.password, request_timeout: 3_600_000, log: { level: 127 as never } });
+  const kAdmin = await connectAdmin(kafkaClient(config.kafka.brokers), config.kafka.brokers);
+  for (const l of LEGS) await createTopic(kAdmin, pipelines[l].pipeline.topic);
+  // Each leg's pipeline alone on its topic: the connector's pipeline gets its table only (no Kafka engine reading its
+  // topic); the Kafka engine's gets its whole DDL, with the settings given.
+  const endpoints = { brokerList: config.clickhouseKafka.brokerList, registryUrl: config.clickhouseKafka.registryUrl };
+  const connDdl = pipelineDdl(pipelines.connector.pipeline, pipelines.connector.schema.columns, endpoints).filter((f) => /: (database|connector table)$/.test(f.file));
+  const keDdl = pipelineDdl(pipelines.kafka_engine.pipeline, pipelines.kafka_engine.schema.columns, endpoints);
+  const queue = keDdl.find((f) => f.statements.some((st) => /\bENGINE\s*=\s*Kafka\b/i.test(st)))!;
   queue.statements = withTableSettings(queue.statements, 'Kafka', o.kafkaEngineSetting);
-  await applySql(admin, sql);
-  const db = base.clickhouse.database;
-  for (const t of ['ceiling_http', 'ceiling_file']) await admin.command({ query: `CREATE TABLE ${db}.${t} AS ${db}.events_connect` });
-  const kit: Kit = { db, configs, tables: { connector: qualified(db, base.tables.connector), kafka_engine: qualified(db, base.tables.kafka) }, admin, kAdmin };
-  kit.sink = await deploySink(configs.connector, { overrides: o.connectorConfig });
-  log(`kit ${db}: topics ${configs.connector.topic} (connector) and ${configs.kafka_engine.topic} (Kafka engine), connector ${configs.connector.connector.name}`);
+  await applySql(admin, [...loadSqlFiles(templateValues(config)), ...connDdl, ...keDdl]);
+  const db = config.clickhouse.database;
+  const connTable = pipelines.connector.pipeline.tables.connector;
+  for (const t of ['ceiling_http', 'ceiling_file']) await admin.command({ query: `CREATE TABLE ${db}.${t} AS ${db}.${connTable}` });
+  const kit: Kit = { db, isolated, config, pipelines, tables: { connector: qualified(db, connTable), kafka_engine: qualified(db, pipelines.kafka_engine.pipeline.tables.kafka) }, admin, kAdmin };
+  kit.sink = await deployPipelineSink(config, resolveEnv(), [pipelines.connector.pipeline], { overrides: o.connectorConfig });
+  log(`kit ${db}, pipeline ${base!.pipeline.name}'s schema: topics ${pipelines.connector.pipeline.topic.name} (connector) and ${pipelines.kafka_engine.pipeline.topic.name} (Kafka engine), connector ${kit.sink.name}`);
   return kit;
 }
 
 async function tearDown(kit: Kit | undefined, log: (s: string) => void) {
   if (!kit) return;
   await kit.sink?.remove().catch((e: unknown) => log(`could not delete the connector: ${String(e)}`));
-  await kit.admin.command({ query: `DROP DATABASE IF EXISTS ${kit.db} SYNC` }).catch((e: unknown) => log(`could not drop ${kit.db}: ${String(e)}`));
-  const topics = LEGS.flatMap((l) => [kit.configs[l].topic, kit.configs[l].connector.dlqTopic]);
+  const topics = LEGS.flatMap((l) => [kit.pipelines[l].pipeline.topic.name, kit.pipelines[l].pipeline.connector.dlqTopic]);
   const existing = await kit.kAdmin.listTopics();
   await kit.kAdmin.deleteTopics({ topics: topics.filter((t) => existing.includes(t)) }).catch(() => undefined);
   await kit.kAdmin.disconnect();
   await kit.admin.close();
+  await kit.isolated.drop().catch((e: unknown) => log(`could not drop ${kit.db}: ${String(e)}`));
 }
 
 interface Round {
@@ -361,7 +395,7 @@ await run(program, async () => {
       ),
     };
     const batch = o.batch ?? connectorBatch(kit.sink);
-    const result = { batch, senders: connectorTasks(kit.sink), command: ['npm run bench:pipeline', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '), machine: info, options: o, rounds, freshness, summary };
+    const result = { pipeline: kit.pipelines.connector.pipeline.name.replace(/_conn$/, ''), schema: kit.pipelines.connector.schema.source, columns: kit.pipelines.connector.schema.columns.length, batch, senders: connectorTasks(kit.sink), command: ['npm run bench:pipeline', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '), machine: info, options: o, rounds, freshness, summary };
     if (o.json) printJson(result);
     else console.log(render(result));
     return 0;

@@ -1,34 +1,38 @@
 /**
- * Issue 4's producer benchmark: the kit's `produceAvro()` (through the real
- * `produce:avro` CLI, Avro encoding and the registry included) against Kafka's own
+ * The producer benchmark: the kit's `produceAvro()` (through the real `produce:avro` CLI,
+ * Avro encoding of the pipeline's schema and the registry included) against Kafka's own
  * Java `ProducerPerformance` (the kafka-tools jar the embedded stack resolved from
  * Maven Central), same record count, a record size equal to our average Avro
  * message (5-byte Confluent header included), same broker, same run, alternating
  * rounds; reports ours/Java per round and the median.
  *
- *   npm run bench:produce -- [--count 1000000] [--rounds 3] [--partitions 3] [--json]
+ *   npm run bench:produce -- [--pipeline orders] [--count 1000000] [--rounds 3] [--partitions 3] [--json]
  *
  * Exits 1 when the median ratio is below the 0.5 target (issue 4), 0 when it is met.
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
 import { command, int, printJson, run, table, UsageError } from '../src/cli.js';
 import { loadConfig } from '../src/config.js';
 import { stackPaths } from '../src/paths.js';
-import { EventGenerator, readSchema } from '../src/produce/events.js';
+import { RecordGenerator } from '../src/pipeline/generate.js';
+import { writePipeline } from '../src/pipeline/isolated.js';
+import { avroType } from '../src/pipeline/values.js';
+import { pipelineOption, resolvePipelines, type ResolvedPipeline } from '../src/pipelines.js';
 import type { ProduceSummary } from '../src/produce/producer.js';
 import { javaBin } from '../src/stack/jvm.js';
 import { median, sh, spawnCollect } from './lib/run.js';
 
 const TARGET = 0.5;
 
-const program = command(
+const program = pipelineOption(command(
   'bench:produce',
-  `Benchmark produce:avro against Kafka's Java ProducerPerformance on the same broker, same record count and size; exits 1 when the median ours/Java ratio is below ${TARGET}.`,
-)
+  `Benchmark produce:avro (a pipeline's records) against Kafka's Java ProducerPerformance on the same broker, same record count and size; exits 1 when the median ours/Java ratio is below ${TARGET}.`,
+), false)
   .option('--count <n>', 'records per leg per round', int('--count', 1), 1_000_000)
   .option('--rounds <n>', 'alternating rounds (the median ratio is reported)', int('--rounds', 1), 3)
   .option('--partitions <n>', 'partitions of each benchmark topic', int('--partitions', 1), 3)
@@ -64,16 +68,17 @@ function parseProducerPerformance(stdout: string): JavaResult {
 }
 
 
-/** Average Confluent-framed Avro value size of the generator's events (magic byte + schema id + Avro body). */
-function averageMessageSize(sample = 20_000): { value: number; key: number } {
-  const type = avro.Type.forSchema(JSON.parse(readSchema()) as avro.Schema);
-  const gen = new EventGenerator(1);
+/** Average Confluent-framed Avro value size of the pipeline's generated records (magic byte + schema id + Avro body), and of their keys. */
+function averageMessageSize(r: ResolvedPipeline, sample = 20_000): { value: number; key: number } {
+  const type = avroType(r.schema.parsed.json);
+  const gen = new RecordGenerator(r.schema.parsed.root, 1);
+  const field = r.pipeline.key && 'field' in r.pipeline.key ? r.pipeline.key.field : undefined;
   let value = 0;
   let key = 0;
   for (let i = 0; i < sample; i++) {
-    const e = gen.next();
+    const e = gen.record();
     value += 5 + type.toBuffer(e).length;
-    key += Buffer.byteLength(e.user_id);
+    if (field) key += Buffer.byteLength(String(e[field]));
   }
   return { value: value / sample, key: key / sample };
 }
@@ -117,13 +122,8 @@ function tuningArgs(t: Tuning): string[] {
   return [...(t.batchSize ? ['--batch-size', String(t.batchSize)] : []), ...(t.lanes ? ['--lanes', String(t.lanes)] : [])];
 }
 
-function oursArgs(topic: string, count: number, partitions: number, tuning: Tuning): string[] {
-  return [
-    '--import', 'tsx', 'scripts/produce-avro.ts',
-    '--topic', topic, '--count', String(count), '--partitions', String(partitions),
-    ...tuningArgs(tuning),
-    '--json',
-  ];
+function oursArgs(pipeline: string, count: number, tuning: Tuning): string[] {
+  return ['--import', 'tsx', 'scripts/produce-avro.ts', '--pipeline', pipeline, '--count', String(count), ...tuningArgs(tuning), '--json'];
 }
 
 const quote = (args: string[]) => args.map((a) => (/[^\w@%+=:,./-]/.test(a) ? `'${a}'` : a)).join(' ');
@@ -137,11 +137,20 @@ interface Round {
 }
 
 await run(program, async () => {
-  const o = program.opts<{ count: number; rounds: number; partitions: number; only?: string; json?: boolean } & Tuning>();
+  const o = program.opts<{ pipeline?: string; count: number; rounds: number; partitions: number; only?: string; json?: boolean } & Tuning>();
   const tuning: Tuning = { batchSize: o.batchSize, lanes: o.lanes };
   if (o.only && o.only !== 'java' && o.only !== 'ours') throw new UsageError(`--only must be java or ours, got ${JSON.stringify(o.only)}`);
   const config = loadConfig();
-  const size = averageMessageSize();
+  const [resolved] = await resolvePipelines(config, o.pipeline, false);
+  const base = resolved!.pipeline;
+  const size = averageMessageSize(resolved!);
+  // Our rounds produce to topics of their own: a copy of the pipeline per round, in a directory of its own.
+  const pipelinesDir = mkdtempSync(path.join(os.tmpdir(), 'kit-bench-produce-'));
+  const ourPipeline = (topic: string) => {
+    const key = base.key ? ('field' in base.key ? { field: base.key.field } : { schema: base.key.schemaFile }) : undefined;
+    writePipeline(pipelinesDir, { name: topic, schema: 'file' in base.schema ? { file: base.schema.file } : base.schema, ...(key ? { key } : {}), topic: { name: topic, partitions: o.partitions, replication: 1 } }, config.clickhouse.database);
+    return topic;
+  };
   const recordSize = Math.round(size.value);
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   const kafka = new Kafka({ clientId: 'kit-bench-produce', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000 });
@@ -181,7 +190,7 @@ await run(program, async () => {
           log(`  ${res.recordsPerSec} records/s, ${res.mbPerSec} MB/s, ${cpuSec ?? '?'} CPU s`);
         } else {
           log(`round ${r}: produce:avro → ${tOurs}`);
-          const { stdout, cpuSec } = await spawnCollect(process.execPath, oursArgs(tOurs, o.count, o.partitions, tuning), 'produce:avro');
+          const { stdout, cpuSec } = await spawnCollect(process.execPath, oursArgs(ourPipeline(tOurs), o.count, tuning), 'produce:avro', { ...process.env, KIT_PIPELINES_DIR: pipelinesDir });
           const s = JSON.parse(stdout) as ProduceSummary;
           round.ours = { topic: tOurs, eventsPerSec: s.eventsPerSec, mbPerSec: s.mbPerSec, bytes: s.bytes, elapsedMs: s.elapsedMs, ...tuning, cpuSec };
           log(`  ${s.eventsPerSec} events/s, ${s.mbPerSec} MB/s (${(s.elapsedMs / 1000).toFixed(1)} s), ${cpuSec ?? '?'} CPU s`);
@@ -201,13 +210,15 @@ await run(program, async () => {
       }
     }
     await admin.disconnect().catch(() => undefined);
+    rmSync(pipelinesDir, { recursive: true, force: true });
   }
 
   const ratios = rounds.flatMap((r) => (r.ratio !== undefined ? [r.ratio] : []));
   const result = {
-    command: `npm run bench:produce -- ${quote(['--count', String(o.count), '--rounds', String(o.rounds), '--partitions', String(o.partitions), ...tuningArgs(tuning)])}`,
+    command: `npm run bench:produce -- ${quote(['--pipeline', base.name, '--count', String(o.count), '--rounds', String(o.rounds), '--partitions', String(o.partitions), ...tuningArgs(tuning)])}`,
+    pipeline: base.name,
     javaCommand,
-    oursCommand: `node ${quote(oursArgs('<topic>', o.count, o.partitions, tuning))}`,
+    oursCommand: `KIT_PIPELINES_DIR=<a copy of pipeline ${base.name} per round> node ${quote(oursArgs('<topic>', o.count, tuning))}`,
     machine: { ...before, uptimeAfter: sh('uptime', []), loadavgAfter: loadavg().map((x) => Number(x.toFixed(2))) },
     recordSize,
     averageKeySize: Number(size.key.toFixed(1)),
@@ -230,7 +241,7 @@ await run(program, async () => {
       rounds.map((r) => [r.round, r.order, r.java?.recordsPerSec ?? '-', r.java?.mbPerSec ?? '-', r.java?.cpuSec ?? '-', r.ours?.eventsPerSec ?? '-', r.ours?.mbPerSec ?? '-', r.ours?.cpuSec ?? '-', r.ratio ?? '-']),
     ),
   );
-  console.log(`record size ${recordSize} B; machine: ${before.nproc} × ${before.cpu}, node ${before.node}, ${before.java}; load before: ${before.uptime}`);
+  console.log(`pipeline ${base.name}, record size ${recordSize} B; machine: ${before.nproc} × ${before.cpu}, node ${before.node}, ${before.java}; load before: ${before.uptime}`);
   if (result.medianRatio !== undefined) {
     console.log(`median ours/Java: ${result.medianRatio} (target ≥ ${TARGET}: ${verdict === 0 ? 'met' : 'NOT met'})`);
   }

@@ -19,11 +19,11 @@ export function sh(cmd: string, args: string[]): string {
  * Runs a command to completion and returns its stdout and the CPU seconds (user +
  * system, all threads) it used, as bash's `times` reports for its children.
  */
-export function spawnCollect(cmd: string, args: string[], label: string): Promise<{ stdout: string; cpuSec?: number }> {
+export function spawnCollect(cmd: string, args: string[], label: string, env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; cpuSec?: number }> {
   return new Promise((resolve, reject) => {
     const script = '"$@"; rc=$?; times >&2; exit $rc';
     // Its own process group, so an interrupt reaches the command under bash too.
-    const child = spawn('bash', ['-c', script, 'bench', cmd, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('bash', ['-c', script, 'bench', cmd, ...args], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
