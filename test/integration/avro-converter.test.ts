@@ -5,30 +5,34 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventGenerator } from '../../src/produce/events.js';
+import { RecordGenerator } from '../../src/pipeline/generate.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { REGISTRY_V2_URL } from '../../src/stack/services/registry.js';
-import { eventually, isolatedConfig, produceOptions } from './helpers.js';
+import { eventually, produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 import { tempDir } from '../temp-dir.js';
 
-const config = isolatedConfig('converter');
-const name = `it-avro-${config.topic}`;
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
+let name: string;
 const out = path.join(tempDir('kit-converter-'), 'events.txt');
 
 beforeAll(async () => {
-  await produceAvro(produceOptions(config, {
+  ({ kit, r: up } = await userEventsKit('avro_conv', {}, false));
+  name = `it-avro-${up.pipeline.topic.name}`;
+  await produceAvro(produceOptions(kit, up, {
     count: 40,
     batchSize: 40,
     seed: 21,
   }));
-  const res = await fetch(`${config.connect.url}/connectors/${name}/config`, {
+  const res = await fetch(`${kit.config.connect.url}/connectors/${name}/config`, {
     method: 'PUT',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
       'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
       'tasks.max': '1',
-      topics: config.topic,
+      topics: up.pipeline.topic.name,
       file: out,
       'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
       'value.converter': 'io.apicurio.registry.utils.converter.AvroConverter',
@@ -42,12 +46,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await fetch(`${config.connect.url}/connectors/${name}`, { method: 'DELETE' });
+  await fetch(`${kit.config.connect.url}/connectors/${name}`, { method: 'DELETE' });
+  await kit?.drop();
 });
 
 describe("Apicurio's AvroConverter on the embedded worker", () => {
   it('is on the plugin path', async () => {
-    const plugins = (await (await fetch(`${config.connect.url}/connector-plugins?connectorsOnly=false`)).json()) as { class: string }[];
+    const plugins = (await (await fetch(`${kit.config.connect.url}/connector-plugins?connectorsOnly=false`)).json()) as { class: string }[];
     expect(plugins.map((p) => p.class)).toContain('io.apicurio.registry.utils.converter.AvroConverter');
   });
 
@@ -60,11 +65,11 @@ describe("Apicurio's AvroConverter on the embedded worker", () => {
     );
     expect(lines).toHaveLength(40);
     const text = lines.join('\n');
-    for (const e of new EventGenerator(21).take(40)) {
+    for (const e of new RecordGenerator(up.schema.parsed.root, 21).take(40)) {
       expect(text).toContain(`id=${e.id}`);
       expect(text).toContain(`user_id=${e.user_id}`);
     }
-    const status = (await (await fetch(`${config.connect.url}/connectors/${name}/status`)).json()) as { tasks: { state: string }[] };
+    const status = (await (await fetch(`${kit.config.connect.url}/connectors/${name}/status`)).json()) as { tasks: { state: string }[] };
     expect(status.tasks.map((t) => t.state)).toEqual(['RUNNING']);
   });
 });

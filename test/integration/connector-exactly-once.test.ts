@@ -5,6 +5,7 @@
  * offset once again.
  */
 import { spawnSync } from 'node:child_process';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -14,10 +15,11 @@ import { projectRoot } from '../../src/paths.js';
 import { legsFromConfig, verifyParity, type LegReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
-import { cliEnv, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
-const config = isolatedConfig('exactly_once');
-const db = config.clickhouse.database;
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
+let db: string;
 let ch: ClickHouseClient;
 let kafka: Kafka;
 let admin: Admin;
@@ -28,7 +30,7 @@ async function connectorLeg(): Promise<LegReport & { settled: boolean }> {
   const reader = clickhouseClient(config, 'reader');
   try {
     const report = await verifyParity(reader, kafka, admin, {
-      topic: config.topic,
+      topic: up.pipeline.topic.name,
       legs: legsFromConfig(config).filter((l) => l.name === 'connector'),
       run,
       wait: true,
@@ -45,7 +47,7 @@ async function connectorLeg(): Promise<LegReport & { settled: boolean }> {
 const stateRows = () =>
   queryRows<{ key: string; minOffset: string; maxOffset: string; state: string }>(ch, {
     query: `SELECT key, minOffset, maxOffset, state FROM ${db}.connect_state WHERE startsWith(key, {prefix:String}) ORDER BY key`,
-    params: { prefix: `${config.topic}-` },
+    params: { prefix: `${up.pipeline.topic.name}-` },
   });
 
 function connectorCli(...args: string[]) {
@@ -54,19 +56,21 @@ function connectorCli(...args: string[]) {
 }
 
 beforeAll(async () => {
-  ch = await setUpKit(config);
-  kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  ({ kit, r: up } = await userEventsKit('exactly_once'));
+  db = kit.config.clickhouse.database;
+  env = kit.env();
+  ch = kit.admin;
+  kafka = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
   sink = await deploySink(config, { exactlyOnce: true });
-  run = await produceAvro(produceOptions(config, { count: 1500, seed: 5, poison: 1 }));
+  run = await produceAvro(produceOptions(kit, up, { count: 1500, seed: 5, poison: 1 }));
 });
 
 afterAll(async () => {
   await sink?.remove();
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-  await ch?.close();
-  await admin?.deleteTopics({ topics: [config.topic, config.connector.dlqTopic] }).catch(() => undefined);
+  await kit?.drop();
+  await admin?.deleteTopics({ topics: [up.pipeline.topic.name, up.pipeline.connector.dlqTopic] }).catch(() => undefined);
   await admin?.disconnect();
 });
 
@@ -82,7 +86,7 @@ describe('exactly-once on the connector leg', () => {
     });
     expect(engine?.engine).toBe('KeeperMap');
     const rows = await stateRows();
-    expect(rows.map((r) => r.key)).toEqual([0, 1, 2].map((p) => `${config.topic}-${p}`));
+    expect(rows.map((r) => r.key)).toEqual([0, 1, 2].map((p) => `${up.pipeline.topic.name}-${p}`));
     for (const r of rows) expect(r.state).toBe('AFTER_PROCESSING');
   });
 

@@ -3,6 +3,7 @@
  * source release) on the Connect worker, and the Kafka engine, reading one topic with
  * poison messages, one of them the very last message of a partition.
  */
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -12,9 +13,10 @@ import { committedOffsets, readDeadLetters } from '../../src/parity/truth.js';
 import { legsFromConfig, verifyParity, type ParityReport } from '../../src/parity/verify.js';
 import { poisonValue, produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
-import { isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
-const config = isolatedConfig('connector_leg');
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
 const LAST_POISON_PARTITION = 1;
 let ch: ClickHouseClient;
 let kafka: Kafka;
@@ -27,22 +29,25 @@ let report: ParityReport;
 const leg = (name: string) => report.legs.find((l) => l.leg === name)!;
 
 beforeAll(async () => {
-  ch = await setUpKit(config);
-  kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  ({ kit, r: up } = await userEventsKit('connector_leg'));
+  db = kit.config.clickhouse.database;
+  env = kit.env();
+  ch = kit.admin;
+  kafka = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
   sink = await deploySink(config);
-  run = await produceAvro(produceOptions(config, { count: 3000, seed: 21, poison: 2 }));
+  run = await produceAvro(produceOptions(kit, up, { count: 3000, seed: 21, poison: 2 }));
   // A poison message as the very last message of one partition.
   const producer = kafka.producer();
   await producer.connect();
-  const [meta] = await producer.send({ topic: config.topic, acks: -1, messages: [{ partition: LAST_POISON_PARTITION, key: 'poison-last', value: poisonValue(99) }] });
+  const [meta] = await producer.send({ topic: up.pipeline.topic.name, acks: -1, messages: [{ partition: LAST_POISON_PARTITION, key: 'poison-last', value: poisonValue(99) }] });
   await producer.disconnect();
   lastPoisonOffset = BigInt(meta!.baseOffset!);
   const reader = clickhouseClient(config, 'reader');
   try {
     report = await verifyParity(reader, kafka, admin, {
-      topic: config.topic,
+      topic: up.pipeline.topic.name,
       legs: legsFromConfig(config),
       wait: true,
       timeoutMs: 180_000,
@@ -56,16 +61,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sink?.remove();
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database} SYNC` });
+  await ch?.command({ query: `DROP DATABASE IF EXISTS ${kit.config.clickhouse.database} SYNC` });
   await ch?.close();
-  await admin?.deleteTopics({ topics: [config.topic, config.connector.dlqTopic] }).catch(() => undefined);
+  await admin?.deleteTopics({ topics: [up.pipeline.topic.name, up.pipeline.connector.dlqTopic] }).catch(() => undefined);
   await admin?.disconnect();
 });
 
 describe('the connector leg beside the Kafka-engine leg', () => {
   it('settles, though the connector never commits past a partition-ending dead-lettered record', async () => {
     expect(report.settled, report.settleNote).toBe(true);
-    const committed = await committedOffsets(admin, config.connector.group, config.topic);
+    const committed = await committedOffsets(admin, up.pipeline.connector.group, up.pipeline.topic.name);
     // reportInsertedOffsets: the committed offset is the last inserted one + 1, i.e. the poison message itself.
     expect(committed?.get(LAST_POISON_PARTITION)).toBe(lastPoisonOffset);
   });
@@ -84,14 +89,14 @@ describe('the connector leg beside the Kafka-engine leg', () => {
   it('accounts for the poison messages: the DLQ with context headers on one leg, the errors table on the other', async () => {
     expect(leg('connector').totals.deadLettered).toBe(3);
     expect(leg('kafka_engine').totals.errorRows).toBe(3);
-    const letters = (await readDeadLetters(kafka, admin, config.connector.dlqTopic, config.topic)) ?? [];
+    const letters = (await readDeadLetters(kafka, admin, up.pipeline.connector.dlqTopic, up.pipeline.topic.name)) ?? [];
     const expected = [...run.poisonOffsets.map((o) => `${o.partition}:${o.offset}`), `${LAST_POISON_PARTITION}:${lastPoisonOffset}`];
     expect(letters.map((l) => `${l.partition}:${l.offset}`).sort()).toEqual(expected.sort());
     for (const l of letters) expect(l.error).toBeTruthy();
   });
 
   it("keeps each record's Kafka timestamp on both legs, the same per offset, and when its row was written", async () => {
-    const db = config.clickhouse.database;
+    let db: string;
     const rows = await queryRows<{ differing: string; rows: string; early: string; old: string }>(ch, {
       query: `SELECT countIf(c._kafka_timestamp != k._kafka_timestamp) AS differing, count() AS rows,
                      countIf(c._inserted_at < c._kafka_timestamp OR k._inserted_at < k._kafka_timestamp) AS early,

@@ -6,19 +6,21 @@
  * --watch refreshing until Ctrl-C, and exit 2 for bad input and unreachable services.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
-import type { KitConfig } from '../../src/config.js';
+import type { KitConfig } from '../../src/kit.config.js';
 import type { HealthReport } from '../../src/health/model.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { createTopic } from '../../src/kafka.js';
 import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
-import { cliEnv, eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { eventually, produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
-const config = isolatedConfig('health');
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
 /** A second kit whose Kafka table is created before its topic: the consumer raises an exception. */
 const early = isolatedConfig('health_early');
 
@@ -48,22 +50,25 @@ async function count(query: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  ch = await setUpKit(config);
-  admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  ({ kit, r: up } = await userEventsKit('health'));
+  db = kit.config.clickhouse.database;
+  env = kit.env();
+  ch = kit.admin;
+  admin = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await applySql(ch, loadSqlFiles(templateValues(early)));
-  await produceAvro(produceOptions(config, {
+  await produceAvro(produceOptions(kit, up, {
     count: 20,
     batchSize: 20,
     seed: 11,
     poison: 1,
   }));
-  const db = config.clickhouse.database;
+  let db: string;
   await eventually('20 events and 1 error row landed', async () => [await count(`SELECT count() AS n FROM ${db}.events_kafka`), await count(`SELECT count() AS n FROM ${db}.events_kafka_errors`)], ([e, r]) => e === 20 && r === 1, 90_000);
-  const ends = await admin.fetchTopicOffsets(config.topic);
+  const ends = await admin.fetchTopicOffsets(up.pipeline.topic.name);
   await eventually(
     'the Kafka engine committed up to the end',
-    () => committedOffsets(admin, config.clickhouseKafka.consumerGroup, config.topic),
+    () => committedOffsets(admin, up.pipeline.kafkaEngine.group, up.pipeline.topic.name),
     (c) => c !== undefined && ends.every((e) => c.get(e.partition) === BigInt(e.high)),
     60_000,
   );
@@ -73,7 +78,7 @@ afterAll(async () => {
   for (const c of [config, early]) await ch?.command({ query: `DROP DATABASE IF EXISTS ${c.clickhouse.database} SYNC` });
   if (admin) {
     const existing = await admin.listTopics();
-    const mine = [config.topic, early.topic].filter((t) => existing.includes(t));
+    const mine = [up.pipeline.topic.name, early.topic].filter((t) => existing.includes(t));
     if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
     await admin.disconnect();
   }
@@ -84,18 +89,18 @@ describe('npm run health', () => {
   it('reports a healthy Kafka-engine leg: lag 0 per partition, 1 error row, connector not deployed, exit 0', () => {
     const { code, report, stderr } = healthJson(config);
     expect(code, `${stderr}\n${JSON.stringify(report.verdict)}`).toBe(0);
-    expect(report.topic).toMatchObject({ name: config.topic, exists: true, partitions: 3, messages: 21 });
+    expect(report.topic).toMatchObject({ name: up.pipeline.topic.name, exists: true, partitions: 3, messages: 21 });
 
     const engine = report.lag.find((g) => g.leg === 'kafka_engine')!;
-    expect(engine).toMatchObject({ group: config.clickhouseKafka.consumerGroup, committed: true, totalLag: 0, unknown: 0 });
+    expect(engine).toMatchObject({ group: up.pipeline.kafkaEngine.group, committed: true, totalLag: 0, unknown: 0 });
     expect(engine.partitions).toHaveLength(3);
     expect(engine.partitions.every((p) => p.lag === 0 && p.state === 'ok' && p.committed === p.end)).toBe(true);
     const connector = report.lag.find((g) => g.leg === 'connector')!;
-    expect(connector).toMatchObject({ group: `connect-it-${config.clickhouse.database}`, committed: false });
+    expect(connector).toMatchObject({ group: `connect-it-${kit.config.clickhouse.database}`, committed: false });
 
-    expect(report.connect).toMatchObject({ reachable: true, connector: { name: `it-${config.clickhouse.database}`, deployed: false, tasks: [] } });
-    expect(report.errorsTable).toMatchObject({ name: `${config.clickhouse.database}.events_kafka_errors`, exists: true, count: 1 });
-    expect(report.dlq).toEqual({ name: `${config.topic}-dlq`, exists: false, count: 0 });
+    expect(report.connect).toMatchObject({ reachable: true, connector: { name: `it-${kit.config.clickhouse.database}`, deployed: false, tasks: [] } });
+    expect(report.errorsTable).toMatchObject({ name: `${kit.config.clickhouse.database}.events_kafka_errors`, exists: true, count: 1 });
+    expect(report.dlq).toEqual({ name: `${up.pipeline.topic.name}-dlq`, exists: false, count: 0 });
 
     expect(report.kafkaEngine.exists).toBe(true);
     expect(report.kafkaEngine.consumers).toHaveLength(1);
@@ -107,12 +112,12 @@ describe('npm run health', () => {
       [
         'events_kafka_queue_mv > events_kafka_fanout > events_kafka_errors_mv > events_kafka_errors',
         'events_kafka_queue_mv > events_kafka_fanout > events_kafka_mv > events_kafka',
-      ].map((chain) => chain.replace(/\w+/g, (t) => `${config.clickhouse.database}.${t}`)),
+      ].map((chain) => chain.replace(/\w+/g, (t) => `${kit.config.clickhouse.database}.${t}`)),
     );
     expect(report.verdict).toEqual({
       healthy: true,
       problems: [],
-      notes: [`connector it-${config.clickhouse.database} not deployed`, `1 row(s) in the errors table ${config.clickhouse.database}.events_kafka_errors`],
+      notes: [`connector it-${kit.config.clickhouse.database} not deployed`, `1 row(s) in the errors table ${kit.config.clickhouse.database}.events_kafka_errors`],
       exitCode: 0,
     });
   });
@@ -136,10 +141,10 @@ describe('npm run health', () => {
   it('prints the same for people', () => {
     const out = health(config);
     expect(out.code, out.stderr).toBe(0);
-    expect(out.stdout).toContain(`connector it-${config.clickhouse.database} on ${config.connect.url}`);
+    expect(out.stdout).toContain(`connector it-${kit.config.clickhouse.database} on ${kit.config.connect.url}`);
     expect(out.stdout).toContain('not deployed');
     expect(out.stdout).toContain('kafka_engine lag 0');
-    expect(out.stdout).toContain(`errors table ${config.clickhouse.database}.events_kafka_errors: 1 row(s)`);
+    expect(out.stdout).toContain(`errors table ${kit.config.clickhouse.database}.events_kafka_errors: 1 row(s)`);
     expect(out.stdout.trimEnd().split('\n').find((l) => l.startsWith('HEALTHY'))).toBe('HEALTHY');
   });
 

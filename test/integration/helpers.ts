@@ -1,36 +1,30 @@
-/** Shared by the integration tests: a config isolated per test file, and polling. */
-import { randomBytes } from 'node:crypto';
+/** Shared by the integration tests: kits of their own on the embedded stack, and polling. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KitConfig } from '../../src/config.js';
+import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { clickhouseClient } from '../../src/clickhouse/client.js';
-import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
-import { ensureTopic } from '../../src/kafka.js';
+import { isolatedKit, type IsolatedKit } from '../../src/isolated-kit.js';
+import type { PipelineInput } from '../../src/pipeline/isolated.js';
+import { projectRoot } from '../../src/paths.js';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import type { ProduceOptions } from '../../src/produce/producer.js';
-import { isolatedKitConfig } from '../../src/stack/clickhouse/isolated-users.js';
 
-/**
- * The kit's config with a database, topic and consumer group of its own, and the test
- * run's ClickHouse users for such databases (src/stack/clickhouse/isolated-users.ts).
- */
-export function isolatedConfig(prefix: string): KitConfig {
-  const tag = `${prefix}_${randomBytes(4).toString('hex')}`;
-  return isolatedKitConfig({ database: `it_${tag}`, topic: `it_${tag}`, group: `it_${tag}_ch`, connector: `it-it_${tag}` });
-}
+export { isolatedKit, type IsolatedKit };
 
-/** The environment that makes the kit's CLIs act on a test's own kit. */
-export function cliEnv(config: KitConfig, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    CLICKHOUSE_DATABASE: config.clickhouse.database,
-    KIT_TOPIC: config.topic,
-    KIT_KAFKA_ENGINE_GROUP: config.clickhouseKafka.consumerGroup,
-    KIT_CONNECTOR_NAME: config.connector.name,
-    CLICKHOUSE_CONNECTOR_USER: config.clickhouse.connector.user,
-    CLICKHOUSE_READER_USER: config.clickhouse.reader.user,
-    CLICKHOUSE_PARITY_USER: config.clickhouse.parity.user,
+/** The demo's schemas, as shipped in pipelines/. */
+export const USER_EVENTS_SCHEMA = path.join(projectRoot, 'pipelines', 'schemas', 'user_events.avsc');
+export const USER_EVENTS_V2_SCHEMA = path.join(projectRoot, 'pipelines', 'schemas', 'user_events.v2.avsc');
+export const ORDERS_SCHEMA = path.join(projectRoot, 'pipelines', 'schemas', 'orders.avsc');
+
+/** A kit whose pipeline is the demo's user_events (its tables named as the shipped pipeline names them), set up unless asked not to. */
+export async function userEventsKit(prefix: string, extra: Omit<PipelineInput, 'name' | 'schema'> = {}, setUp = true): Promise<{ kit: IsolatedKit; r: ResolvedPipeline }> {
+  const kit = isolatedKit(prefix);
+  const r = await kit.pipeline(USER_EVENTS_SCHEMA, {
+    key: { field: 'user_id' },
     ...extra,
-  };
+    clickhouse: { connectorTable: 'events_connect', kafkaTable: 'events_kafka', ...extra.clickhouse },
+  });
+  if (setUp) await kit.setUp(r);
+  return { kit, r };
 }
 
 export async function eventually<T>(
@@ -46,33 +40,23 @@ export async function eventually<T>(
     if (done(last)) return last;
     await sleep(500);
   }
-  throw new Error(`${what}: not reached in ${timeoutMs / 1000} s; last value ${JSON.stringify(last)}`);
+  throw new Error(`${what}: not reached in ${timeoutMs / 1000} s; last value ${JSON.stringify(last, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
 }
 
-/** produce:avro options for a test's config: 3 partitions, as fast as possible, no poison unless asked. */
-export function produceOptions(config: KitConfig, options: Partial<ProduceOptions> & { count: number; seed: number }): ProduceOptions {
+/** produce:avro options for a kit's pipeline: as fast as possible, no poison unless asked. */
+export function produceOptions(kit: IsolatedKit, r: ResolvedPipeline, options: Partial<ProduceOptions> & { count: number; seed: number }): ProduceOptions {
   return {
-    brokers: config.kafka.brokers,
-    registryUrl: config.registry.url,
-    topic: config.topic,
-    partitions: 3,
+    brokers: kit.config.kafka.brokers,
+    registryUrl: kit.config.registry.url,
+    pipeline: r.pipeline,
+    schema: r.schema,
+    ...(r.keySchema ? { keySchema: r.keySchema } : {}),
     rate: 0,
     batchSize: 500,
     poison: 0,
     compression: 'none',
     ...options,
   };
-}
-
-/**
- * A test's own kit: its topic first (so the Kafka engine's consumer finds it), then
- * the kit's SQL; returns an admin ClickHouse client for the test.
- */
-export async function setUpKit(config: KitConfig): Promise<ClickHouseClient> {
-  const ch = clickhouseClient(config, 'admin');
-  await ensureTopic(config.kafka.brokers, config.topic, 3);
-  await applySql(ch, loadSqlFiles(templateValues(config)));
-  return ch;
 }
 
 /** A statement that waits for its mutation (ALTER ... UPDATE/DELETE) to finish. */

@@ -6,6 +6,8 @@
  * The Kafka-engine leg is real; the connector leg is not deployed (--require any).
  */
 import { spawnSync } from 'node:child_process';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
+import { contentOf } from '../../src/pipeline/content.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ParityReport } from '../../src/parity/verify.js';
@@ -15,11 +17,12 @@ import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { connectAdmin, kafkaClient } from '../../src/kafka.js';
 import { Incremental } from '../../src/parity/incremental/incremental.js';
 import { expectedRanges, topicTruth } from '../../src/parity/truth.js';
-import { cliEnv, eventually, isolatedConfig, mutate, produceOptions, setUpKit } from './helpers.js';
+import { eventually, mutate, produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
-const config = isolatedConfig('parity_inc');
-const db = config.clickhouse.database;
-const env = cliEnv(config);
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
+let db: string;
+let env: NodeJS.ProcessEnv;
 let ch: ClickHouseClient;
 
 function parity(...args: string[]): { code: number; report: ParityReport; stdout: string; stderr: string } {
@@ -38,15 +41,17 @@ function parity(...args: string[]): { code: number; report: ParityReport; stdout
 const engine = (r: ParityReport) => r.incremental!.watermarks.filter((w) => w.leg === 'kafka_engine');
 
 beforeAll(async () => {
-  ch = await setUpKit(config);
-  await produceAvro(produceOptions(config, { count: 3000, seed: 31, poison: 2 }));
+  ({ kit, r: up } = await userEventsKit('parity_inc'));
+  db = kit.config.clickhouse.database;
+  env = kit.env();
+  ch = kit.admin;
+  await produceAvro(produceOptions(kit, up, { count: 3000, seed: 31, poison: 2 }));
   const settled = parity('--wait', '--timeout', '150', '--json');
   expect(settled.code, settled.stderr).toBe(0);
 });
 
 afterAll(async () => {
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-  await ch?.close();
+  await kit?.drop();
 });
 
 describe('verify:parity --incremental', () => {
@@ -63,7 +68,7 @@ describe('verify:parity --incremental', () => {
     expect(engine(again.report).map((w) => w.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     expect(again.report.incremental!.belowWatermark.filter((b) => b.leg === 'kafka_engine').every((b) => b.ok && b.rows === b.expectedRows)).toBe(true);
 
-    await produceAvro(produceOptions(config, { count: 600, seed: 32 }));
+    await produceAvro(produceOptions(kit, up, { count: 600, seed: 32 }));
     const more = parity('--incremental', '--wait', '--timeout', '120', '--json');
     expect(more.code, more.stderr).toBe(0);
     // Only the new offsets were checked: each range starts just above the old watermark.
@@ -93,7 +98,7 @@ describe('verify:parity --incremental', () => {
         expect(b.partsReused).toBeGreaterThan(0);
       }
       // New parts hold only offsets above the watermarks: nothing below them to read.
-      await produceAvro(produceOptions(config, { count: 300, seed: 33 }));
+      await produceAvro(produceOptions(kit, up, { count: 300, seed: 33 }));
       const more = parity('--incremental', '--wait', '--timeout', '120', '--json');
       expect(more.code, more.stderr).toBe(0);
       expect(engineBelow(more.report).map((b) => b.rowsRead)).toEqual(['0', '0', '0']);
@@ -123,19 +128,19 @@ describe('verify:parity --incremental', () => {
   });
 
   it('keeps a watermark where the table changed between the check and the move (rows it did not check are not proven)', async () => {
-    await produceAvro(produceOptions(config, { count: 90, seed: 34 }));
+    await produceAvro(produceOptions(kit, up, { count: 90, seed: 34 }));
     const settled = parity('--incremental', '--wait', '--timeout', '120', '--json');
     expect(settled.code, settled.stderr).toBe(0);
-    await produceAvro(produceOptions(config, { count: 90, seed: 35 }));
+    await produceAvro(produceOptions(kit, up, { count: 90, seed: 35 }));
     await eventually('the new events land', async () => Number((await (await ch.query({ query: `SELECT count() AS n FROM ${db}.events_kafka`, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n), (n) => n >= 3000 + 600 + 300 + 180, 120_000);
     // The check as verify:parity runs it, then the move, told that it found one row fewer in p0 than the table now holds.
-    const parityCh = clickhouseClient(config, 'parity');
-    const kafka = kafkaClient(config.kafka.brokers);
-    const admin = await connectAdmin(kafka, config.kafka.brokers);
+    const parityCh = clickhouseClient(kit.config, 'parity');
+    const kafka = kafkaClient(kit.config.kafka.brokers);
+    const admin = await connectAdmin(kafka, kit.config.kafka.brokers);
     try {
-      const truth = await topicTruth(admin, config.topic);
+      const truth = await topicTruth(admin, up.pipeline.topic.name);
       const legs = [{ leg: 'kafka_engine', table: `${db}.events_kafka`, database: db, tableName: 'events_kafka' }];
-      const inc = new Incremental(parityCh, db, config.topic);
+      const inc = new Incremental(parityCh, db, up.pipeline.topic.name, contentOf(up.schema.columns).hash);
       const window = await inc.plan(truth, expectedRanges(truth), legs);
       const held = await (await parityCh.query({ query: `SELECT _partition AS p, count() AS n FROM ${db}.events_kafka WHERE ${window.map((r) => `(_partition = ${r.partition} AND _offset BETWEEN ${r.from} AND ${r.to})`).join(' OR ')} GROUP BY p`, format: 'JSONEachRow' })).json<{ p: number; n: string }>();
       const rows = (p: number) => Number(held.find((x) => x.p === p)?.n ?? 0);
@@ -169,7 +174,7 @@ describe('verify:parity --incremental', () => {
 
   it('resets a watermark above the end of the topic (recreated or truncated), saying so', async () => {
     await mutate(ch, `INSERT INTO ${db}.parity_watermarks (topic, leg, table_name, partition, first_offset, watermark, row_count, offsets_checksum, content_checksum)
-      VALUES ('${config.topic}', 'kafka_engine', '${db}.events_kafka', 2, 0, 999999, 1000000, 1, 1)`);
+      VALUES ('${up.pipeline.topic.name}', 'kafka_engine', '${db}.events_kafka', 2, 0, 999999, 1000000, 1, 1)`);
     const r = parity('--incremental', '--json');
     expect(r.report.incremental!.resets).toEqual([
       expect.objectContaining({ leg: 'kafka_engine', partition: 2, reason: expect.stringMatching(/below the watermark 999999: it was recreated or truncated/) }),

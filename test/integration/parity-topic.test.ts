@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import path from 'node:path';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ParityReport } from '../../src/parity/verify.js';
@@ -18,11 +19,12 @@ import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js'
 import { projectRoot } from '../../src/paths.js';
 import { tempDir } from '../temp-dir.js';
 import { chromiumPath, skipWithoutChromium } from './browser.js';
-import { cliEnv, isolatedConfig, mutate, produceOptions, restoreLegsFromPristine, setUpKit } from './helpers.js';
+import { mutate, produceOptions, restoreLegsFromPristine, type IsolatedKit, userEventsKit } from './helpers.js';
 
-const config = isolatedConfig('parity_topic');
-const db = config.clickhouse.database;
-const env = cliEnv(config);
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
+let db: string;
+let env: NodeJS.ProcessEnv;
 let ch: ClickHouseClient;
 let summary: ProduceSummary;
 
@@ -53,8 +55,11 @@ async function offsetWhere(partition: number, condition: string, nth = 0): Promi
 }
 
 beforeAll(async () => {
-  ch = await setUpKit(config);
-  summary = await produceAvro(produceOptions(config, { count: 3000, seed: 13, poison: 2 }));
+  ({ kit, r: up } = await userEventsKit('parity_topic'));
+  db = kit.config.clickhouse.database;
+  env = kit.env();
+  ch = kit.admin;
+  summary = await produceAvro(produceOptions(kit, up, { count: 3000, seed: 13, poison: 2 }));
   // The Kafka engine lands the run; its rows become the pristine copy of both legs.
   const settled = parity('--wait', '--timeout', '150', '--require', 'any', '--json');
   expect(settled.code, settled.stderr).toBe(0);
@@ -63,8 +68,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-  await ch?.close();
+  await kit?.drop();
 });
 
 describe('verify:parity --content topic', () => {
@@ -95,7 +99,7 @@ describe('verify:parity --content topic', () => {
     expect(witnessLeg(r.report, 'connector')).toMatchObject({ differing: 1, columns: { action: 1, id: 0, referrer: 0 } });
     // JUnit: the connector's partition 0 fails, naming the column; its other partitions pass.
     const xml = readFileSync(junitFile, 'utf8');
-    expect(xml).toMatch(new RegExp(`name="${config.topic} partition 0"[^>]*>\\s*<failure message="[^"]*differs from the topic at 1 offsets \\(action 1\\)`));
+    expect(xml).toMatch(new RegExp(`name="${up.pipeline.topic.name} partition 0"[^>]*>\\s*<failure message="[^"]*differs from the topic at 1 offsets \\(action 1\\)`));
     expect((xml.match(/<testcase /g) ?? []).length).toBe(6);
     expect(witnessLeg(r.report, 'kafka_engine').differing).toBe(0);
     expect(r.report.witness!.examples).toEqual([

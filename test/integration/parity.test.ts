@@ -15,14 +15,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import type { ParityReport } from '../../src/parity/verify.js';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { projectRoot } from '../../src/paths.js';
-import { cliEnv, isolatedConfig, mutate, produceOptions, restoreLegsFromPristine, setUpKit } from './helpers.js';
+import { mutate, produceOptions, restoreLegsFromPristine, userEventsKit, type IsolatedKit } from './helpers.js';
 import { tempDir } from '../temp-dir.js';
 
-const config = isolatedConfig('parity');
-const db = config.clickhouse.database;
-const env = cliEnv(config);
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
+let db: string;
+let env: NodeJS.ProcessEnv;
 let ch: ClickHouseClient;
 let summary: ProduceSummary;
 
@@ -62,8 +64,11 @@ function eventOffsets(partition: number): number[] {
 }
 
 beforeAll(async () => {
-  ch = await setUpKit(config);
-  summary = await produceAvro(produceOptions(config, {
+  ({ kit, r: up } = await userEventsKit('parity'));
+  db = kit.config.clickhouse.database;
+  env = kit.env();
+  ch = kit.admin;
+  summary = await produceAvro(produceOptions(kit, up, {
     count: 3000,
     batchSize: 500,
     seed: 5,
@@ -72,8 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-  await ch?.close();
+  await kit?.drop();
 });
 
 describe('verify:parity', () => {
@@ -98,15 +102,15 @@ describe('verify:parity', () => {
 
   it('checks exactly one run with --run, and both legs when the connector leg holds the same rows and dead-letters', async () => {
     await restore();
-    const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
-      topic: config.connector.dlqTopic,
+      topic: up.pipeline.connector.dlqTopic,
       messages: summary.poisonOffsets.map((o) => ({
         value: 'poison',
         headers: {
-          '__connect.errors.topic': config.topic,
+          '__connect.errors.topic': up.pipeline.topic.name,
           '__connect.errors.partition': String(o.partition),
           '__connect.errors.offset': o.offset,
           '__connect.errors.exception.message': 'Unknown magic byte!',
@@ -144,19 +148,19 @@ describe('verify:parity', () => {
   it("counts the sink's exactly-once duplicate notices as landed where the row is there, and as nothing where it is not", async () => {
     await restore();
     const offsets = eventOffsets(2).slice(200, 206);
-    const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
-      topic: config.connector.dlqTopic,
+      topic: up.pipeline.connector.dlqTopic,
       messages: offsets.map((o) => ({
         value: 'a re-delivered event',
         headers: {
-          '__connect.errors.topic': config.topic,
+          '__connect.errors.topic': up.pipeline.topic.name,
           '__connect.errors.partition': '2',
           '__connect.errors.offset': String(o),
           '__connect.errors.exception.class.name': 'com.clickhouse.kafka.connect.sink.dlq.DuplicateException',
-          '__connect.errors.exception.message': `${config.topic}-2`,
+          '__connect.errors.exception.message': `${up.pipeline.topic.name}-2`,
         },
       })),
     });

@@ -4,22 +4,27 @@
  * Kafka engine into the target table with their topic/partition/offset, and a
  * broken message landing in the errors table.
  */
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
 import { EventGenerator } from '../../src/produce/events.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
-import { eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { eventually, produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
-const config = isolatedConfig('pipeline');
-const db = config.clickhouse.database;
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
+let db: string;
 let ch: ClickHouseClient;
 let summary: ProduceSummary;
 
 beforeAll(async () => {
-  ch = await setUpKit(config);
-  summary = await produceAvro(produceOptions(config, {
+  ({ kit, r: up } = await userEventsKit('pipeline'));
+  db = kit.config.clickhouse.database;
+  env = kit.env();
+  ch = kit.admin;
+  summary = await produceAvro(produceOptions(kit, up, {
     count: 60,
     batchSize: 25,
     seed: 11,
@@ -28,8 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-  await ch?.close();
+  await kit?.drop();
 });
 
 describe('Kafka-engine pipeline on the embedded stack', () => {
@@ -53,7 +57,7 @@ describe('Kafka-engine pipeline on the embedded stack', () => {
   it('produced through the registry: the subject exists and the events decode to what the seed generates', async () => {
     expect(summary.events).toBe(60);
     expect(summary.poison).toBe(1);
-    const res = await fetch(`${config.registry.url}/subjects/${config.topic}-value/versions/latest`);
+    const res = await fetch(`${kit.config.registry.url}/subjects/${up.pipeline.topic.name}-value/versions/latest`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { id: number }).id).toBe(summary.schemaId);
   });
@@ -71,7 +75,7 @@ describe('Kafka-engine pipeline on the embedded stack', () => {
     for (const e of expected) {
       const r = byId.get(e.id);
       expect(r, `event ${e.id}`).toBeDefined();
-      expect(r).toMatchObject({ user_id: e.user_id, action: e.action, t: e.event_time, version: e.version, referrer: e.referrer, _topic: config.topic });
+      expect(r).toMatchObject({ user_id: e.user_id, action: e.action, t: e.event_time, version: e.version, referrer: e.referrer, _topic: up.pipeline.topic.name });
     }
     // Lineage: each partition's offsets are exactly what the producer's summary reported.
     for (const p of summary.partitions) {
@@ -104,14 +108,14 @@ describe('Kafka-engine pipeline on the embedded stack', () => {
   });
 
   it('committed the Kafka engine group to the end of the topic', async () => {
-    const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const ends = await admin.fetchTopicOffsets(config.topic);
+      const ends = await admin.fetchTopicOffsets(up.pipeline.topic.name);
       const committed = await eventually(
         'group commits at the end offsets',
-        async () => (await admin.fetchOffsets({ groupId: config.clickhouseKafka.consumerGroup, topics: [config.topic] }))[0]!.partitions,
+        async () => (await admin.fetchOffsets({ groupId: up.pipeline.kafkaEngine.group, topics: [up.pipeline.topic.name] }))[0]!.partitions,
         (parts) => parts.every((p) => p.offset === ends.find((e) => e.partition === p.partition)!.high),
         90_000,
       );

@@ -3,17 +3,19 @@
  * started (a lane's worker, a timer) may hold the process open. In a file of its
  * own, so no earlier run's leftovers are in the count.
  */
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { produceAvro } from '../../src/produce/producer.js';
-import { isolatedConfig, produceOptions } from './helpers.js';
+import { produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
-const config = isolatedConfig('produce_exit');
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
 
 afterAll(async () => {
-  const admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [config.topic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [up.pipeline.topic.name] }).catch(() => undefined);
   await admin.disconnect();
 });
 
@@ -21,7 +23,7 @@ describe('produce:avro', () => {
   it('leaves no timer or worker holding the process once it has returned', async () => {
     const held = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'MessagePort').length;
     const before = held();
-    const summary = await produceAvro(produceOptions(config, { count: 50, seed: 4, lanes: 3 }));
+    const summary = await produceAvro(produceOptions(kit, up, { count: 50, seed: 4, lanes: 3 }));
     expect(summary.events).toBe(50);
     expect(held()).toBeLessThanOrEqual(before);
   });

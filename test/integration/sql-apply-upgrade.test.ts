@@ -5,6 +5,7 @@
  * was, and parity over the events before and after is exact.
  */
 import { spawnSync } from 'node:child_process';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
@@ -12,11 +13,12 @@ import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl
 import { ensureTopic } from '../../src/kafka.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { projectRoot } from '../../src/paths.js';
-import { cliEnv, eventually, isolatedConfig, produceOptions } from './helpers.js';
+import { eventually, produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
-const config = isolatedConfig('upgrade');
-const db = config.clickhouse.database;
-const env = cliEnv(config);
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
+let db: string;
+let env: NodeJS.ProcessEnv;
 let ch: ClickHouseClient;
 
 const cli = (script: string, ...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], { cwd: projectRoot, env, encoding: 'utf8', timeout: 180_000 });
@@ -26,7 +28,7 @@ function olderLayout(): string[] {
   const values = templateValues(config);
   return [
     `CREATE TABLE ${db}.events_kafka_queue (id String, user_id String, action String, event_time DateTime64(3, 'UTC'), version Int32, referrer Nullable(String))
-     ENGINE = Kafka SETTINGS kafka_broker_list = '${values.kafka_broker_list}', kafka_topic_list = '${config.topic}', kafka_group_name = '${config.clickhouseKafka.consumerGroup}',
+     ENGINE = Kafka SETTINGS kafka_broker_list = '${values.kafka_broker_list}', kafka_topic_list = '${up.pipeline.topic.name}', kafka_group_name = '${up.pipeline.kafkaEngine.group}',
        kafka_format = 'AvroConfluent', format_avro_schema_registry_url = '${values.schema_registry_url}', kafka_handle_error_mode = 'stream', kafka_num_consumers = 1, kafka_flush_interval_ms = 1000`,
     `CREATE MATERIALIZED VIEW ${db}.events_kafka_mv TO ${db}.events_kafka AS
      SELECT id, user_id, action, event_time, version, referrer, _topic, toInt32(_partition) AS _partition, toInt64(_offset) AS _offset
@@ -42,19 +44,18 @@ const readers = async (table: string) =>
   (await (await ch.query({ query: `SELECT dependencies_table AS d FROM system.tables WHERE database = '${db}' AND name = '${table}'`, format: 'JSONEachRow' })).json<{ d: string[] }>())[0]?.d.sort();
 
 beforeAll(async () => {
-  await ensureTopic(config.kafka.brokers, config.topic, 3);
+  await ensureTopic(kit.config.kafka.brokers, up.pipeline.topic.name, 3);
   ch = clickhouseClient(config, 'admin');
   // The kit's tables as today, its Kafka-engine views as before.
   const files = loadSqlFiles(templateValues(config)).filter((f) => !/kafka_engine_(fanout|queue)/.test(f.file));
   await applySql(ch, files);
   for (const statement of olderLayout()) await ch.command({ query: statement });
-  await produceAvro(produceOptions(config, { count: 60, seed: 41, poison: 1 }));
+  await produceAvro(produceOptions(kit, up, { count: 60, seed: 41, poison: 1 }));
   await eventually('the older layout lands the first run', () => count(`SELECT count() AS n FROM ${db}.events_kafka`), (n) => n === 60, 120_000);
 });
 
 afterAll(async () => {
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-  await ch?.close();
+  await kit?.drop();
 });
 
 describe('sql:apply on an older Kafka-engine layout', () => {
@@ -72,7 +73,7 @@ describe('sql:apply on an older Kafka-engine layout', () => {
     expect(await readers('events_kafka_queue')).toEqual(['events_kafka_queue_mv']);
     expect(await readers('events_kafka_fanout')).toEqual(['events_kafka_errors_mv', 'events_kafka_mv']);
 
-    await produceAvro(produceOptions(config, { count: 60, seed: 42, poison: 1 }));
+    await produceAvro(produceOptions(kit, up, { count: 60, seed: 42, poison: 1 }));
     const parity = cli('verify-parity', '--wait', '--timeout', '150', '--require', 'any', '--json');
     expect(parity.status, parity.stdout.slice(-2000) + parity.stderr).toBe(0);
     const leg = (JSON.parse(parity.stdout) as { legs: { leg: string; totals: { expected: number; landed: number; errorRows: number; duplicates: number } }[] }).legs.find((l) => l.leg === 'kafka_engine')!;
