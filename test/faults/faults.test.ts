@@ -15,10 +15,13 @@ import { kafkaEngineSection } from '../../src/health/collect.js';
 import { isHung, stalledFor } from '../../src/health/model.js';
 import { connectAdmin, kafkaClient } from '../../src/kafka.js';
 import { committedOffsets } from '../../src/parity/truth.js';
-import { legsFromConfig, verifyParity, type LegReport, type ParityReport } from '../../src/parity/verify.js';
+import { legsOf } from '../../src/parity/legs.js';
+import { contentOf } from '../../src/pipeline/content.js';
+import { verifyParity, type LegReport, type ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { EmbeddedStack } from '../../src/stack/stack.js';
-import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
+import { deployPipelineSink, type DeployedSink } from '../../src/connect/pipeline-sink.js';
+import { resolveEnv } from '../../src/config.js';
 import { isolatedConfig, produceOptions, setUpKit } from '../integration/helpers.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -53,7 +56,7 @@ async function streamWith(
  * core kept busy, and nothing inside the kit's reach brings the first one back.
  */
 async function restartIfStuck(config: KitConfig): Promise<void> {
-  const ch = clickhouseClient(config, 'reader');
+  const ch = clickhouseClient(kit.config, 'reader');
   const kafka = kafkaClient(config.kafka.brokers);
   const admin = await connectAdmin(kafka, config.kafka.brokers);
   const deadline = Date.now() + 300_000;
@@ -98,9 +101,9 @@ async function restartIfStuck(config: KitConfig): Promise<void> {
   }
 }
 
-async function parity(config: KitConfig, run: ProduceSummary, legs = legsFromConfig(config)): Promise<ParityReport> {
+async function parity(config: KitConfig, run: ProduceSummary, legs = legsOf(up.pipeline)): Promise<ParityReport> {
   await restartIfStuck(config);
-  const reader = clickhouseClient(config, 'reader');
+  const reader = clickhouseClient(kit.config, 'reader');
   const kafka = kafkaClient(config.kafka.brokers);
   const admin = await connectAdmin(kafka, config.kafka.brokers);
   try {
@@ -144,11 +147,11 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
   const config = isolatedConfig(exactlyOnce ? 'faults_eos' : 'faults');
   const db = config.clickhouse.database;
   let ch: ClickHouseClient;
-  let sink: KitSink;
+  let sink: DeployedSink;
 
   beforeAll(async () => {
     ch = await setUpKit(config);
-    sink = await deploySink(config, { exactlyOnce });
+    sink = await deployPipelineSink(kit.config, resolveEnv(), [up.pipeline], { exactlyOnce });
   });
 
   afterAll(async () => {
@@ -228,13 +231,13 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
     const dupsBefore = await (await ch.query({ query: `SELECT count() - uniqExact(_topic, _partition, _offset) AS d FROM ${db}.events_kafka_dedup`, format: 'JSONEachRow' })).json<{ d: string }>();
     expect(Number(dupsBefore[0]!.d)).toBeGreaterThan(0);
     await ch.command({ query: `OPTIMIZE TABLE ${db}.events_kafka_dedup FINAL`, clickhouse_settings: { mutations_sync: '2' } });
-    const reader = clickhouseClient(config, 'reader');
+    const reader = clickhouseClient(kit.config, 'reader');
     const kafka = kafkaClient(config.kafka.brokers);
     const admin = await connectAdmin(kafka, config.kafka.brokers);
     try {
       const report = await verifyParity(reader, kafka, admin, {
         topic: config.topic,
-        legs: [{ ...legsFromConfig(config)[1]!, name: 'kafka_engine_dedup', table: 'events_kafka_dedup' }],
+        legs: [{ ...legsOf(up.pipeline)[1]!, name: 'kafka_engine_dedup', table: 'events_kafka_dedup' }],
         wait: false,
         timeoutMs: 0,
         require: 'any',

@@ -12,9 +12,12 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { queryRows } from '../../src/clickhouse/query.js';
 import { projectRoot } from '../../src/paths.js';
-import { legsFromConfig, verifyParity, type LegReport } from '../../src/parity/verify.js';
+import { legsOf } from '../../src/parity/legs.js';
+import { contentOf } from '../../src/pipeline/content.js';
+import { verifyParity, type LegReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
-import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
+import { deployPipelineSink, type DeployedSink } from '../../src/connect/pipeline-sink.js';
+import { resolveEnv } from '../../src/config.js';
 import { produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
 let kit: IsolatedKit;
@@ -23,15 +26,16 @@ let db: string;
 let ch: ClickHouseClient;
 let kafka: Kafka;
 let admin: Admin;
-let sink: KitSink;
+let sink: DeployedSink;
 let run: ProduceSummary;
 
 async function connectorLeg(): Promise<LegReport & { settled: boolean }> {
-  const reader = clickhouseClient(config, 'reader');
+  const reader = clickhouseClient(kit.config, 'reader');
   try {
     const report = await verifyParity(reader, kafka, admin, {
       topic: up.pipeline.topic.name,
-      legs: legsFromConfig(config).filter((l) => l.name === 'connector'),
+      content: contentOf(up.schema.columns),
+      legs: legsOf(up.pipeline).filter((l) => l.name === 'connector'),
       run,
       wait: true,
       timeoutMs: 180_000,
@@ -51,19 +55,18 @@ const stateRows = () =>
   });
 
 function connectorCli(...args: string[]) {
-  const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/connector.ts', ...args], { cwd: projectRoot, env: cliEnv(config), encoding: 'utf8', timeout: 180_000 });
+  const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/connector.ts', ...args], { cwd: projectRoot, env: kit.env(), encoding: 'utf8', timeout: 180_000 });
   return { code: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
 beforeAll(async () => {
   ({ kit, r: up } = await userEventsKit('exactly_once'));
   db = kit.config.clickhouse.database;
-  env = kit.env();
   ch = kit.admin;
   kafka = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
-  sink = await deploySink(config, { exactlyOnce: true });
+  sink = await deployPipelineSink(kit.config, resolveEnv(), [up.pipeline], { exactlyOnce: true });
   run = await produceAvro(produceOptions(kit, up, { count: 1500, seed: 5, poison: 1 }));
 });
 

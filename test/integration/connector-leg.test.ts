@@ -10,18 +10,22 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { queryRows } from '../../src/clickhouse/query.js';
 import { committedOffsets, readDeadLetters } from '../../src/parity/truth.js';
-import { legsFromConfig, verifyParity, type ParityReport } from '../../src/parity/verify.js';
+import { legsOf } from '../../src/parity/legs.js';
+import { contentOf } from '../../src/pipeline/content.js';
+import { verifyParity, type ParityReport } from '../../src/parity/verify.js';
 import { poisonValue, produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
-import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
+import { deployPipelineSink, type DeployedSink } from '../../src/connect/pipeline-sink.js';
+import { resolveEnv } from '../../src/config.js';
 import { produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
 let kit: IsolatedKit;
 let up: ResolvedPipeline;
+let db: string;
 const LAST_POISON_PARTITION = 1;
 let ch: ClickHouseClient;
 let kafka: Kafka;
 let admin: Admin;
-let sink: KitSink;
+let sink: DeployedSink;
 let run: ProduceSummary;
 let lastPoisonOffset: bigint;
 let report: ParityReport;
@@ -31,12 +35,11 @@ const leg = (name: string) => report.legs.find((l) => l.leg === name)!;
 beforeAll(async () => {
   ({ kit, r: up } = await userEventsKit('connector_leg'));
   db = kit.config.clickhouse.database;
-  env = kit.env();
   ch = kit.admin;
   kafka = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
-  sink = await deploySink(config);
+  sink = await deployPipelineSink(kit.config, resolveEnv(), [up.pipeline]);
   run = await produceAvro(produceOptions(kit, up, { count: 3000, seed: 21, poison: 2 }));
   // A poison message as the very last message of one partition.
   const producer = kafka.producer();
@@ -44,11 +47,12 @@ beforeAll(async () => {
   const [meta] = await producer.send({ topic: up.pipeline.topic.name, acks: -1, messages: [{ partition: LAST_POISON_PARTITION, key: 'poison-last', value: poisonValue(99) }] });
   await producer.disconnect();
   lastPoisonOffset = BigInt(meta!.baseOffset!);
-  const reader = clickhouseClient(config, 'reader');
+  const reader = clickhouseClient(kit.config, 'reader');
   try {
     report = await verifyParity(reader, kafka, admin, {
       topic: up.pipeline.topic.name,
-      legs: legsFromConfig(config),
+      content: contentOf(up.schema.columns),
+      legs: legsOf(up.pipeline),
       wait: true,
       timeoutMs: 180_000,
       require: 'both',
@@ -96,7 +100,6 @@ describe('the connector leg beside the Kafka-engine leg', () => {
   });
 
   it("keeps each record's Kafka timestamp on both legs, the same per offset, and when its row was written", async () => {
-    let db: string;
     const rows = await queryRows<{ differing: string; rows: string; early: string; old: string }>(ch, {
       query: `SELECT countIf(c._kafka_timestamp != k._kafka_timestamp) AS differing, count() AS rows,
                      countIf(c._inserted_at < c._kafka_timestamp OR k._inserted_at < k._kafka_timestamp) AS early,

@@ -20,14 +20,15 @@ import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { Registry } from '../../src/registry/registry.js';
-import { deploySink, type KitSink } from '../../src/connect/kit-sink.js';
+import { deployPipelineSink, type DeployedSink } from '../../src/connect/pipeline-sink.js';
+import { resolveEnv } from '../../src/config.js';
 import { cliEnv, eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
 import { tempDir } from '../temp-dir.js';
 
 const config = isolatedConfig('evolve');
 const db = config.clickhouse.database;
 const group = config.clickhouseKafka.consumerGroup;
-const env = cliEnv(config);
+const env = kit.env();
 const V1_EVENTS = 600;
 const V2_EVENTS = 300;
 const V1_AFTER = 20;
@@ -35,7 +36,7 @@ const V2_SEED = 9;
 
 let ch: ClickHouseClient;
 let admin: Admin;
-let sink: KitSink;
+let sink: DeployedSink;
 
 /** The Kafka engine group's committed offsets, sampled every 250 ms from before the first evolve to the end. */
 const samples: Map<number, bigint>[] = [];
@@ -74,7 +75,7 @@ beforeAll(async () => {
   ch = await setUpKit(config);
   admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  sink = await deploySink(config);
+  sink = await deployPipelineSink(kit.config, resolveEnv(), [up.pipeline]);
   await produceAvro(produceOptions(config, {
     count: V1_EVENTS,
     batchSize: 200,

@@ -5,23 +5,24 @@
  * two views fan out to the events and the errors table.
  *
  * Each of KITS isolated kits gets a fresh topic that already holds events and poison
- * messages BEFORE any DDL runs; then the kit's sql/ is applied, and every poison offset
- * must reach the errors table and every event offset the events table, once. Then more of
- * both are produced and the evolve recreate (sql/evolve/) runs: the same holds across it.
+ * messages BEFORE any DDL runs; then the pipeline's derived DDL is applied, and every poison
+ * offset must reach the errors table and every event offset the events table, once. Then
+ * more of both are produced and evolve's recreate (to the v2 schema) runs: the same holds
+ * across it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues, type SqlFile } from '../../src/clickhouse/ddl.js';
-import type { KitConfig } from '../../src/config.js';
-import { consumptionOrderProblems, readsKafkaTable } from '../../src/evolve/ddl-order.js';
-import { kafkaEngineObjects } from '../../src/evolve/kafka-engine.js';
-import { loadInputs } from '../../src/evolve/schema.js';
+import { loadConfig } from '../../src/config.js';
 import { ensureTopic } from '../../src/kafka.js';
+import { addColumnStatements, kafkaEngineDropStatements, kafkaEngineStatements, pipelineDdl } from '../../src/pipeline/ddl.js';
+import { consumptionOrderProblems, readsKafkaTable } from '../../src/pipeline/ddl-order.js';
+import { schemaFromText, readSchemaFile } from '../../src/pipeline/load.js';
 import { committedOffsets } from '../../src/parity/truth.js';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
-import { eventually, isolatedConfig, produceOptions } from './helpers.js';
+import { eventually, produceOptions, USER_EVENTS_V2_SCHEMA, userEventsKit, type IsolatedKit } from './helpers.js';
 
 const KITS = 20;
 const EVENTS = 12;
@@ -36,14 +37,16 @@ interface Landed {
 }
 
 interface Kit {
-  config: KitConfig;
+  kit?: IsolatedKit;
+  up?: ResolvedPipeline;
   base?: Landed;
   evolve?: Landed;
   error?: Error;
 }
 
 let admin: Admin;
-const kits: Kit[] = Array.from({ length: KITS }, (_, i) => ({ config: isolatedConfig(`ddl${i}`) }));
+const kits: Kit[] = Array.from({ length: KITS }, () => ({}));
+const v2 = schemaFromText(readSchemaFile(USER_EVENTS_V2_SCHEMA).text, USER_EVENTS_V2_SCHEMA);
 
 const coordinates = (rows: { _partition: number; _offset: number }[]) => rows.map((r) => `${r._partition}:${r._offset}`).sort();
 
@@ -58,17 +61,17 @@ function expectedOffsets(run: ProduceSummary): { events: string[]; errors: strin
 }
 
 /** Applies `sql` after `run` was produced, waits until the group committed the run's ends, and reads what landed. */
-async function applyAndLand(ch: ClickHouseClient, config: KitConfig, run: ProduceSummary, sql: SqlFile[]): Promise<Landed> {
+async function applyAndLand(ch: ClickHouseClient, up: ResolvedPipeline, run: ProduceSummary, sql: SqlFile[]): Promise<Landed> {
   await applySql(ch, sql);
   const started = Date.now();
+  const { topic, kafkaEngine, database: db } = up.pipeline;
   await eventually(
-    `${config.topic}: the Kafka engine committed the run's ends`,
-    () => committedOffsets(admin, config.clickhouseKafka.consumerGroup, config.topic).catch(() => undefined),
+    `${topic.name}: the Kafka engine committed the run's ends`,
+    () => committedOffsets(admin, kafkaEngine.group, topic.name).catch(() => undefined),
     (c) => c !== undefined && run.partitions.every((p) => c.get(p.partition) === BigInt(p.lastOffset) + 1n),
     120_000,
   );
   const settleMs = Date.now() - started;
-  const db = config.clickhouse.database;
   const read = async (table: string) =>
     coordinates(await (await ch.query({ query: `SELECT _partition, _offset FROM ${db}.${table}`, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })).json());
   const expected = expectedOffsets(run);
@@ -80,31 +83,41 @@ function plus(a: Landed, b: Landed): Pick<Landed, 'expectedEvents' | 'expectedEr
   return { expectedEvents: [...a.expectedEvents, ...b.expectedEvents].sort(), expectedErrors: [...a.expectedErrors, ...b.expectedErrors].sort() };
 }
 
-async function runKit(kit: Kit, seed: number): Promise<void> {
-  const { config } = kit;
-  const ch = clickhouseClient(config, 'admin');
+/** The kit's DDL and the pipeline's (the first round), and evolve's to v2: columns, then the recreate. */
+function ddl(up: ResolvedPipeline, kit: IsolatedKit) {
+  const endpoints = { brokerList: kit.config.clickhouseKafka.brokerList, registryUrl: kit.config.clickhouseKafka.registryUrl };
+  const p = up.pipeline;
+  return {
+    base: [...loadSqlFiles(templateValues(kit.config)), ...pipelineDdl(p, up.schema.columns, endpoints)],
+    recreate: [...kafkaEngineDropStatements(p), ...kafkaEngineStatements(p, v2.columns, endpoints)],
+    addColumns: [p.tables.connector, p.tables.kafka].flatMap((t) => addColumnStatements(p, v2.columns, t).slice(-1)),
+  };
+}
+
+async function runKit(k: Kit, seed: number): Promise<void> {
   try {
-    await ensureTopic(config.kafka.brokers, config.topic, 3);
-    const first = await produceAvro(produceOptions(config, { count: EVENTS, seed, poison: POISON, batchSize: 100 }));
-    kit.base = await applyAndLand(ch, config, first, loadSqlFiles(templateValues(config)));
-    const inputs = loadInputs(templateValues(config), kafkaEngineObjects(config));
+    const { kit, r: up } = await userEventsKit(`ddl${seed}`, {}, false);
+    Object.assign(k, { kit, up });
+    const ch = kit.admin;
+    await ensureTopic(kit.config.kafka.brokers, up.pipeline.topic);
+    const first = await produceAvro(produceOptions(kit, up, { count: EVENTS, seed, poison: POISON, batchSize: 100 }));
+    const sql = ddl(up, kit);
+    k.base = await applyAndLand(ch, up, first, sql.base);
     // Half the kits stop consumption first (the recreate's first statement), so the recreated
     // table starts on pending messages; the others produce into the live kit, so the recreate
     // may stop the old table in the middle of a block.
     const stopFirst = seed % 2 === 0;
-    if (stopFirst) await applySql(ch, [{ file: inputs.sql.kafkaEngine.file, statements: inputs.sql.kafkaEngine.statements.slice(0, 1) }]);
-    const second = await produceAvro(produceOptions(config, { count: EVENTS, seed: seed + 1000, poison: POISON, batchSize: 100 }));
-    const landed = await applyAndLand(ch, config, second, [inputs.sql.addColumns, inputs.sql.kafkaEngine]);
-    kit.evolve = { ...landed, ...plus(kit.base, landed) };
+    if (stopFirst) await applySql(ch, [{ file: 'recreate (its first statement)', statements: sql.recreate.slice(0, 1) }]);
+    const second = await produceAvro(produceOptions(kit, up, { count: EVENTS, seed: seed + 1000, poison: POISON, batchSize: 100 }));
+    const landed = await applyAndLand(ch, up, second, [{ file: 'columns', statements: sql.addColumns }, { file: 'recreate', statements: sql.recreate }]);
+    k.evolve = { ...landed, ...plus(k.base, landed) };
   } catch (e) {
-    kit.error = e as Error;
-  } finally {
-    await ch.close();
+    k.error = e as Error;
   }
 }
 
 beforeAll(async () => {
-  admin = new Kafka({ brokers: kits[0]!.config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  admin = new Kafka({ brokers: loadConfig().kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   const started = Date.now();
   // All kits at once: most of a kit's time is the ~45 s its recreated Kafka table waits for
@@ -116,39 +129,43 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const admins = kits.map((k) => clickhouseClient(k.config, 'admin'));
-  await Promise.all(kits.map((k, i) => admins[i]!.command({ query: `DROP DATABASE IF EXISTS ${k.config.clickhouse.database} SYNC` }).catch(() => undefined)));
-  await Promise.all(admins.map((c) => c.close()));
+  await Promise.all(kits.map((k) => k.kit?.drop().catch(() => undefined)));
   if (admin) {
     const existing = new Set(await admin.listTopics());
-    const mine = kits.map((k) => k.config.topic).filter((t) => existing.has(t));
+    const mine = kits.flatMap((k) => (k.up ? [k.up.pipeline.topic.name] : [])).filter((t) => existing.has(t));
     if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
     await admin.disconnect();
   }
 });
 
 describe('the DDL keeps the Kafka table unconsumed until every view exists', () => {
-  const objects = kafkaEngineObjects(kits[0]!.config);
-  const values = templateValues(kits[0]!.config);
+  let up: ResolvedPipeline;
+  let kit: IsolatedKit;
+  beforeAll(async () => {
+    ({ kit, r: up } = await userEventsKit('ddl_order', {}, false));
+  });
+  afterAll(async () => kit.drop());
 
-  it('sql/: the one view reading the Kafka table is the last statement', () => {
-    const statements = loadSqlFiles(values).flatMap((f) => f.statements);
-    expect(consumptionOrderProblems(statements, objects)).toEqual([]);
-    expect(statements.filter((s) => readsKafkaTable(s, objects.queue))).toHaveLength(1);
+  it("the derived DDL: the one view reading the Kafka table is the pipeline's last statement", () => {
+    const statements = ddl(up, kit).base.flatMap((f) => f.statements);
+    expect(consumptionOrderProblems(statements, up.pipeline.tables)).toEqual([]);
+    expect(statements.filter((s) => readsKafkaTable(s, up.pipeline.tables.kafkaQueue))).toHaveLength(1);
   });
 
-  it('sql/evolve/: the recreate stops consumption first and starts it last, with the fan-out in between', () => {
-    const st = loadInputs(values, objects).sql.kafkaEngine.statements;
-    expect(consumptionOrderProblems(st, objects)).toEqual([]);
+  it('the recreate stops consumption first and starts it last, with the fan-out in between', () => {
+    const st = ddl(up, kit).recreate;
+    expect(consumptionOrderProblems(st, up.pipeline.tables)).toEqual([]);
     const created = st.map((s) => /^CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS \S+\.(\w+)/.exec(s)?.[1]).filter(Boolean);
-    expect(created).toEqual([objects.fanout, objects.errorsView, objects.eventsView, objects.queue, objects.queueView]);
+    const t = up.pipeline.tables;
+    expect(created).toEqual([t.kafkaFanout, t.kafkaView, t.kafkaErrorsView, t.kafkaQueue, t.kafkaQueueView]);
   });
 
   it('refuses the layout with two views on the Kafka table, and a recreate that drops a view while the table is consumed', () => {
-    const q = `CREATE TABLE IF NOT EXISTS kit.${objects.queue} (id String) ENGINE = Kafka`;
+    const t = up.pipeline.tables;
+    const q = `CREATE TABLE IF NOT EXISTS kit.${t.kafkaQueue} (id String) ENGINE = Kafka`;
     const view = (name: string, from: string) => `CREATE MATERIALIZED VIEW IF NOT EXISTS kit.${name} TO kit.t AS SELECT id FROM kit.${from}`;
-    expect(consumptionOrderProblems([q, view(objects.eventsView, objects.queue), view(objects.errorsView, objects.queue)], objects)).toHaveLength(1);
-    expect(consumptionOrderProblems([`DROP VIEW IF EXISTS kit.${objects.eventsView} SYNC`, `DROP VIEW IF EXISTS kit.${objects.queueView} SYNC`, q, view(objects.queueView, objects.queue)], objects)).toHaveLength(1);
+    expect(consumptionOrderProblems([q, view(t.kafkaView, t.kafkaQueue), view(t.kafkaErrorsView, t.kafkaQueue)], t)).toHaveLength(1);
+    expect(consumptionOrderProblems([`DROP VIEW IF EXISTS kit.${t.kafkaView} SYNC`, `DROP VIEW IF EXISTS kit.${t.kafkaQueueView} SYNC`, q, view(t.kafkaQueueView, t.kafkaQueue)], t)).toHaveLength(1);
   });
 });
 

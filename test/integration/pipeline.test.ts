@@ -22,7 +22,6 @@ let summary: ProduceSummary;
 beforeAll(async () => {
   ({ kit, r: up } = await userEventsKit('pipeline'));
   db = kit.config.clickhouse.database;
-  env = kit.env();
   ch = kit.admin;
   summary = await produceAvro(produceOptions(kit, up, {
     count: 60,

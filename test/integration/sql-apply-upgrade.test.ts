@@ -45,7 +45,7 @@ const readers = async (table: string) =>
 
 beforeAll(async () => {
   await ensureTopic(kit.config.kafka.brokers, up.pipeline.topic.name, 3);
-  ch = clickhouseClient(config, 'admin');
+  ch = clickhouseClient(kit.config, 'admin');
   // The kit's tables as today, its Kafka-engine views as before.
   const files = loadSqlFiles(templateValues(config)).filter((f) => !/kafka_engine_(fanout|queue)/.test(f.file));
   await applySql(ch, files);
