@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
-import { EventGenerator } from '../../src/produce/events.js';
+import { pipelineDdl } from '../../src/pipeline/ddl.js';
+import { RecordGenerator } from '../../src/pipeline/generate.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { eventually, produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 
@@ -37,7 +38,8 @@ afterAll(async () => {
 
 describe('Kafka-engine pipeline on the embedded stack', () => {
   it('applies the SQL idempotently', async () => {
-    const again = await applySql(ch, loadSqlFiles(templateValues(config)));
+    const endpoints = { brokerList: kit.config.clickhouseKafka.brokerList, registryUrl: kit.config.clickhouseKafka.registryUrl };
+    const again = await applySql(ch, [...loadSqlFiles(templateValues(kit.config)), ...pipelineDdl(up.pipeline, up.schema.columns, endpoints)]);
     expect(again.length).toBeGreaterThan(5);
     const tables = await (await ch.query({ query: `SELECT name, engine FROM system.tables WHERE database = {db:String} ORDER BY name`, query_params: { db }, format: 'JSONEachRow' })).json<{ name: string; engine: string }>();
     expect(tables).toEqual([
@@ -69,12 +71,13 @@ describe('Kafka-engine pipeline on the embedded stack', () => {
       90_000,
     );
     expect(rows).toHaveLength(60);
-    const expected = new EventGenerator(11).take(60);
-    const byId = new Map(rows.map((r) => [r.id as string, r]));
+    const expected = new RecordGenerator(up.schema.parsed.root, 11).take(60);
+    // Each event's time is its own (the generator's clock moves on with every record).
+    const byTime = new Map(rows.map((r) => [r.t as number, r]));
     for (const e of expected) {
-      const r = byId.get(e.id);
-      expect(r, `event ${e.id}`).toBeDefined();
-      expect(r).toMatchObject({ user_id: e.user_id, action: e.action, t: e.event_time, version: e.version, referrer: e.referrer, _topic: up.pipeline.topic.name });
+      const r = byTime.get(e.event_time as number);
+      expect(r, `event at ${e.event_time}`).toBeDefined();
+      expect(r).toMatchObject({ id: e.id, user_id: e.user_id, action: e.action, version: e.version, referrer: e.referrer, _topic: up.pipeline.topic.name });
     }
     // Lineage: each partition's offsets are exactly what the producer's summary reported.
     for (const p of summary.partitions) {

@@ -4,7 +4,7 @@
  * own, so no earlier run's leftovers are in the count.
  */
 import type { ResolvedPipeline } from '../../src/pipelines.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { produceAvro } from '../../src/produce/producer.js';
 import { produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
@@ -12,11 +12,16 @@ import { produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
 let kit: IsolatedKit;
 let up: ResolvedPipeline;
 
+beforeAll(async () => {
+  ({ kit, r: up } = await userEventsKit('produce_exit', {}, false));
+});
+
 afterAll(async () => {
   const admin = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [up.pipeline.topic.name] }).catch(() => undefined);
   await admin.disconnect();
+  await kit?.drop();
 });
 
 describe('produce:avro', () => {

@@ -11,6 +11,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
 import { ensureTopic } from '../../src/kafka.js';
+import { pipelineDdl } from '../../src/pipeline/ddl.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { projectRoot } from '../../src/paths.js';
 import { eventually, produceOptions, type IsolatedKit, userEventsKit } from './helpers.js';
@@ -25,7 +26,7 @@ const cli = (script: string, ...args: string[]) => spawnSync(process.execPath, [
 
 /** The Kafka-engine objects as the kit laid them out before the fan-out table. */
 function olderLayout(): string[] {
-  const values = templateValues(config);
+  const values = { kafka_broker_list: kit.config.clickhouseKafka.brokerList, schema_registry_url: kit.config.clickhouseKafka.registryUrl };
   return [
     `CREATE TABLE ${db}.events_kafka_queue (id String, user_id String, action String, event_time DateTime64(3, 'UTC'), version Int32, referrer Nullable(String))
      ENGINE = Kafka SETTINGS kafka_broker_list = '${values.kafka_broker_list}', kafka_topic_list = '${up.pipeline.topic.name}', kafka_group_name = '${up.pipeline.kafkaEngine.group}',
@@ -44,10 +45,14 @@ const readers = async (table: string) =>
   (await (await ch.query({ query: `SELECT dependencies_table AS d FROM system.tables WHERE database = '${db}' AND name = '${table}'`, format: 'JSONEachRow' })).json<{ d: string[] }>())[0]?.d.sort();
 
 beforeAll(async () => {
-  await ensureTopic(kit.config.kafka.brokers, up.pipeline.topic.name, 3);
+  ({ kit, r: up } = await userEventsKit('sql_upgrade', {}, false));
+  db = kit.config.clickhouse.database;
+  env = kit.env();
+  await ensureTopic(kit.config.kafka.brokers, up.pipeline.topic);
   ch = clickhouseClient(kit.config, 'admin');
   // The kit's tables as today, its Kafka-engine views as before.
-  const files = loadSqlFiles(templateValues(config)).filter((f) => !/kafka_engine_(fanout|queue)/.test(f.file));
+  const endpoints = { brokerList: kit.config.clickhouseKafka.brokerList, registryUrl: kit.config.clickhouseKafka.registryUrl };
+  const files = [...loadSqlFiles(templateValues(kit.config)), ...pipelineDdl(up.pipeline, up.schema.columns, endpoints).filter((f) => !/Kafka engine$/.test(f.file))];
   await applySql(ch, files);
   for (const statement of olderLayout()) await ch.command({ query: statement });
   await produceAvro(produceOptions(kit, up, { count: 60, seed: 41, poison: 1 }));
@@ -55,6 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await ch?.close();
   await kit?.drop();
 });
 
@@ -62,8 +68,8 @@ describe('sql:apply on an older Kafka-engine layout', () => {
   it('refuses, applying nothing, and names the flag that upgrades it', async () => {
     const r = cli('sql-apply');
     expect(r.status, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/Kafka-engine tables are of an older layout \(events_kafka_fanout does not exist\)/);
-    expect(r.stderr).toContain('npm run sql:apply -- --recreate-kafka-engine');
+    expect(r.stderr).toMatch(/Kafka-engine tables of pipeline \w+ are of an older layout \(events_kafka_fanout does not exist\)/);
+    expect(r.stderr).toContain(`npm run sql:apply -- --pipeline ${up.pipeline.name} --recreate-kafka-engine`);
     expect(await count(`SELECT count() AS n FROM system.tables WHERE database = '${db}' AND name = 'events_kafka_fanout'`)).toBe(0);
   });
 
