@@ -14,6 +14,8 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { applySql, loadSqlFiles, templateValues } from '../../src/clickhouse/ddl.js';
+import { pipelineDdl } from '../../src/pipeline/ddl.js';
+import { choosePipelines, pipelineSchema } from '../../src/pipeline/load.js';
 import { loadConfig, resolveEnv, type Credentials } from '../../src/config.js';
 import { projectRoot, stackPaths } from '../../src/paths.js';
 import { javaBin, runMaven } from '../../src/stack/jvm.js';
@@ -33,6 +35,9 @@ const KIT_PROBE = `clients_probe_${tag}`;
 
 const kit = loadConfig();
 const K = kit.clickhouse.database;
+/** The shipped pipelines (pipelines/): the kit's users are granted on their tables. */
+const [events, orders] = ['user_events', 'orders'].map((name) => choosePipelines({ requested: name, database: K, env: {} })[0]!);
+const tables = events!.tables;
 /** The test users (src/stack/clickhouse/isolated-users.ts) on the test's own database. */
 const own = loadConfig({
   ...resolveEnv(),
@@ -194,8 +199,11 @@ async function postEmpty(who: Credentials, query: string) {
 beforeAll(async () => {
   admin = clickhouseClient(kit, 'admin');
   // The kit's own objects, for the privilege checks on them (a fresh stack has none yet): the kit's idempotent DDL.
-  const exists = await (await admin.query({ query: `EXISTS TABLE ${K}.${kit.tables.connector}`, format: 'JSONEachRow' })).json<{ result: number }>();
-  if (Number(exists[0]?.result) !== 1) await applySql(admin, loadSqlFiles(templateValues(kit)));
+  const endpoints = { brokerList: kit.clickhouseKafka.brokerList, registryUrl: kit.clickhouseKafka.registryUrl };
+  for (const p of [events!, orders!]) {
+    const exists = await (await admin.query({ query: `EXISTS TABLE ${K}.${p.tables.connector}`, format: 'JSONEachRow' })).json<{ result: number }>();
+    if (Number(exists[0]?.result) !== 1) await applySql(admin, [...loadSqlFiles(templateValues(kit)), ...pipelineDdl(p, (await pipelineSchema(p)).columns, endpoints)]);
+  }
   await admin.command({ query: `CREATE DATABASE ${DB}` });
   await admin.command({
     query: `CREATE TABLE ${DB}.${ROWS_TABLE} (batch String, s String, lc LowCardinality(String), ts DateTime64(3, 'UTC'),
@@ -320,7 +328,7 @@ describe('the users file: least privilege, with ClickHouse’s codes', () => {
   it('kit_reader reads the kit’s tables and what health reads', async () => {
     const ch = reader();
     try {
-      for (const table of [kit.tables.connector, kit.tables.kafka, kit.tables.kafkaErrors]) {
+      for (const table of [tables.connector, tables.kafka, tables.kafkaErrors]) {
         expect(await codeOf(() => ch.query({ query: `SELECT count() FROM ${K}.${table}` }).then((r) => r.json())), table).toBe('ok');
       }
       // What verify:parity and health read besides: system.tables, system.columns, and the Kafka engine's consumers.
@@ -333,7 +341,7 @@ describe('the users file: least privilege, with ClickHouse’s codes', () => {
   });
 
   it('kit_reader may not INSERT or CREATE', async () => {
-    const insert = await postEmpty(kit.clickhouse.reader, `INSERT INTO ${K}.${kit.tables.kafka} FORMAT RowBinary`);
+    const insert = await postEmpty(kit.clickhouse.reader, `INSERT INTO ${K}.${tables.kafka} FORMAT RowBinary`);
     expect(DENIED, insert.text).toContain(insert.code);
     const ch = reader();
     try {
@@ -347,24 +355,33 @@ describe('the users file: least privilege, with ClickHouse’s codes', () => {
     const ch = connector();
     try {
       expect(await codeOf(() => ch.query({ query: 'SELECT VERSION()' }).then((r) => r.text()))).toBe('ok');
-      expect(await codeOf(() => ch.query({ query: `DESCRIBE TABLE ${K}.${kit.tables.connector}`, clickhouse_settings: { describe_include_subcolumns: 1 } }).then((r) => r.json()))).toBe('ok');
-      const columns = await (await ch.query({ query: `SELECT name FROM system.columns WHERE database = '${K}' AND table = '${kit.tables.connector}'`, format: 'JSONEachRow' })).json<{ name: string }>();
+      expect(await codeOf(() => ch.query({ query: `DESCRIBE TABLE ${K}.${tables.connector}`, clickhouse_settings: { describe_include_subcolumns: 1 } }).then((r) => r.json()))).toBe('ok');
+      const columns = await (await ch.query({ query: `SELECT name FROM system.columns WHERE database = '${K}' AND table = '${tables.connector}'`, format: 'JSONEachRow' })).json<{ name: string }>();
       expect(columns.map((c) => c.name)).toContain('_offset');
     } finally {
       await ch.close();
     }
     // Allowed, and with an empty RowBinary body it writes nothing into the kit's table.
-    const insert = await postEmpty(kit.clickhouse.connector, `INSERT INTO ${K}.${kit.tables.connector} FORMAT RowBinary`);
+    const insert = await postEmpty(kit.clickhouse.connector, `INSERT INTO ${K}.${tables.connector} FORMAT RowBinary`);
     expect(insert, insert.text).toMatchObject({ status: 200, code: 0, writtenRows: 0 });
   });
 
+  it("kit_connector may insert into every pipeline's connector table (the users file names them all), and into no other leg's", async () => {
+    for (const p of [events!, orders!]) {
+      const ok = await postEmpty(kit.clickhouse.connector, `INSERT INTO ${K}.${p.tables.connector} FORMAT RowBinary`);
+      expect(ok, `${p.name}: ${ok.text}`).toMatchObject({ status: 200, code: 0, writtenRows: 0 });
+      const refused = await postEmpty(kit.clickhouse.connector, `INSERT INTO ${K}.${p.tables.kafka} FORMAT RowBinary`);
+      expect(refused.code, refused.text).toBe(497);
+    }
+  });
+
   it('kit_connector may not write elsewhere, read the other leg, CREATE or DROP', async () => {
-    const insert = await postEmpty(kit.clickhouse.connector, `INSERT INTO ${K}.${kit.tables.kafka} FORMAT RowBinary`);
+    const insert = await postEmpty(kit.clickhouse.connector, `INSERT INTO ${K}.${tables.kafka} FORMAT RowBinary`);
     expect(insert.code, insert.text).toBe(497);
     await admin.command({ query: `CREATE TABLE ${K}.${KIT_PROBE} (x Int8) ENGINE = Null` });
     const ch = connector();
     try {
-      expect(await codeOf(() => ch.query({ query: `SELECT count() FROM ${K}.${kit.tables.kafka}` }).then((r) => r.json()))).toBe(497);
+      expect(await codeOf(() => ch.query({ query: `SELECT count() FROM ${K}.${tables.kafka}` }).then((r) => r.json()))).toBe(497);
       expect(await codeOf(() => ch.command({ query: `CREATE TABLE ${K}.x_${tag} (x Int8) ENGINE = Null` }))).toBe(497);
       // DROP is checked against an existing table (a missing one answers 60 first): the probe.
       expect(await codeOf(() => ch.command({ query: `DROP TABLE ${K}.${KIT_PROBE}` }))).toBe(497);

@@ -28,6 +28,7 @@ const brokenName = `it-${tag}-broken`;
 const invalidName = `it-${tag}-invalid`;
 const freshName = `it-${tag}-fresh`;
 const dir = tempDir(`kit-connect-it-${tag}-`);
+const noPipelines = tempDir(`kit-no-pipelines-${tag}-`);
 const outFile = path.join(dir, 'out.txt');
 const outFile2 = path.join(dir, 'out2.txt');
 /** A regular file standing where the broken connector expects a directory. */
@@ -70,21 +71,22 @@ function cli(...args: string[]) {
   const res = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/connector.ts', ...args], {
     cwd: projectRoot,
     encoding: 'utf8',
-    env: { ...process.env },
+    // No pipelines here: --all is every definition of the test's directory, and no pipeline's sink.
+    env: { ...process.env, KIT_PIPELINES_DIR: noPipelines },
     timeout: 120_000,
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
 async function deployFile(file: string) {
-  const rendered = renderAll(selectDefinitions({ files: [file], dir }), kitValues(config, env), env);
+  const rendered = renderAll(selectDefinitions({ files: [file], dir }), kitValues(config, env, []), env);
   return deploy(rendered, client, { timeoutMs: 60_000 });
 }
 
 beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await createTopic(admin, topic, 1);
+  await createTopic(admin, { name: topic, partitions: 1, replication: 1 });
   await admin.disconnect();
   producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -257,13 +259,13 @@ describe('a plugin the worker lacks', () => {
 });
 
 describe('trouble', () => {
-  it('an unreachable worker: retries with backoff, then exit 2 with a clear message', () => {
+  it('an unreachable worker: retries with backoff, then exit 3 with a clear message', () => {
     const res = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/connector.ts', 'status'], {
       cwd: projectRoot,
       encoding: 'utf8',
       env: { ...process.env, CONNECT_URL: 'http://127.0.0.1:9' },
     });
-    expect(res.status).toBe(2);
+    expect(res.status).toBe(3);
     expect(res.stderr).toMatch(/retry 1 in 250 ms/);
     expect(res.stderr).toMatch(/error: the Kafka Connect worker at http:\/\/127\.0\.0\.1:9 is unreachable \(ECONNREFUSED\) after 6 attempts/);
   });

@@ -1,37 +1,27 @@
 /**
- * The kit's RowBinary writer against ClickHouse's own: the same row selected FORMAT
- * RowBinary is the same bytes, and the writer's bytes insert as the same values.
+ * The kit's RowBinary (what the topic witness loads the topic's records with) against
+ * ClickHouse's own reading of the same Avro values: for every type the mapping carries, the
+ * edge values are written once as RowBinary by the kit and once as an Avro file that
+ * ClickHouse's Avro reader (the Kafka engine's) decodes; both tables must hold the same
+ * values, row by row, and ClickHouse must write the kit's rows back as the same bytes.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import avro from 'avsc';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
-import { queryRows } from '../../src/clickhouse/query.js';
-import { EVENT_ROW_COLUMNS, RowBinaryWriter, type EventRow } from '../../src/clickhouse/rowbinary.js';
 import { loadConfig } from '../../src/config.js';
+import { caseSchema, TYPE_CASES } from '../../src/conformance/catalogue.js';
+import { parseSchema } from '../../src/pipeline/avro.js';
+import { renderType, hashArgument } from '../../src/pipeline/clickhouse-type.js';
+import { edgeValues } from '../../src/pipeline/edges.js';
+import { chTypeOf, type Refusal } from '../../src/pipeline/mapping.js';
+import { RowBinaryWriter, writeValue } from '../../src/pipeline/rowbinary.js';
+import { avroType, toColumnValue } from '../../src/pipeline/values.js';
 
 const config = loadConfig();
 const db = `it_rowbinary_${randomBytes(4).toString('hex')}`;
 let ch: ClickHouseClient;
-
-const rows: EventRow[] = [
-  { event: { id: 'a-1', user_id: 'user-00001', action: 'click', event_time: 1767225600123, version: 1, referrer: 'ads' }, topic: 'user_events', partition: 2, offset: 9007199254740993n, kafkaTimestamp: 1767225601999 },
-  { event: { id: 'é—😀', user_id: '', action: 'view', event_time: 0, version: -7, referrer: null }, topic: 't', partition: 0, offset: 0n, kafkaTimestamp: 1 },
-];
-
-const literal = (r: EventRow) =>
-  `(${[
-    `'${r.event.id}'`,
-    `'${r.event.user_id}'`,
-    `'${r.event.action}'`,
-    `fromUnixTimestamp64Milli(toInt64(${r.event.event_time}), 'UTC')`,
-    r.event.version,
-    r.event.referrer === null ? 'NULL' : `'${r.event.referrer}'`,
-    `'${r.topic}'`,
-    r.partition,
-    `toInt64('${r.offset}')`,
-    `fromUnixTimestamp64Milli(toInt64(${r.kafkaTimestamp}), 'UTC')`,
-  ].join(', ')})`;
 
 async function post(query: string, body?: Buffer): Promise<Buffer> {
   const url = new URL(config.clickhouse.url);
@@ -43,15 +33,28 @@ async function post(query: string, body?: Buffer): Promise<Buffer> {
   return bytes;
 }
 
+/** An Avro object container file (no codec) of `records`, its header holding the schema as written. */
+function containerFile(schema: Record<string, unknown>, records: unknown[]): Buffer {
+  const type = avroType(schema);
+  const sync = randomBytes(16);
+  const meta = avro.Type.forSchema({ type: 'map', values: 'bytes' }).toBuffer({ 'avro.schema': Buffer.from(JSON.stringify(schema)), 'avro.codec': Buffer.from('null') });
+  const body = Buffer.concat(records.map((r) => type.toBuffer(r)));
+  const long = avro.Type.forSchema('long');
+  return Buffer.concat([Buffer.from('Obj\x01', 'latin1'), meta, sync, long.toBuffer(records.length), long.toBuffer(body.length), body, sync]);
+}
+
+const cases = TYPE_CASES.flatMap((c) => {
+  const schema = caseSchema(c);
+  const parsed = parseSchema(JSON.stringify(schema), c.name);
+  const node = parsed.root.fields[0]!.type;
+  const refusals: Refusal[] = [];
+  const type = chTypeOf(node, 'v', refusals);
+  return refusals.length > 0 ? [] : [{ c, node, type, values: edgeValues(node) }];
+});
+
 beforeAll(async () => {
   ch = clickhouseClient(config, 'admin');
   await ch.command({ query: `CREATE DATABASE ${db}` });
-  await ch.command({
-    query: `CREATE TABLE ${db}.t (id String, user_id String, action LowCardinality(String), event_time DateTime64(3, 'UTC'), version Int32,
-              referrer Nullable(String), _topic LowCardinality(String), _partition Int32, _offset Int64, _kafka_timestamp DateTime64(3, 'UTC'))
-            ENGINE = MergeTree ORDER BY _offset`,
-  });
-  await ch.command({ query: `INSERT INTO ${db}.t VALUES ${rows.map(literal).join(', ')}` });
 });
 
 afterAll(async () => {
@@ -59,22 +62,31 @@ afterAll(async () => {
   await ch?.close();
 });
 
-describe('RowBinary for the event rows', () => {
-  it("is byte for byte what ClickHouse itself writes for the same rows", async () => {
-    const theirs = await post(`SELECT ${EVENT_ROW_COLUMNS.join(', ')} FROM ${db}.t ORDER BY _offset DESC FORMAT RowBinary`);
-    const w = new RowBinaryWriter(8);
-    for (const r of rows) w.eventRow(r);
-    expect(w.take().equals(theirs)).toBe(true);
-  });
-
-  it('inserts as the same values', async () => {
+describe("the kit's RowBinary against ClickHouse's Avro reader, per type", () => {
+  it.each(cases.map((x) => [x.c.name, x] as const))('%s: the same values as ClickHouse reads from Avro, and the same bytes back', async (name, x) => {
+    const t = renderType(x.type);
+    for (const table of ['rb', 'avro']) await ch.command({ query: `CREATE TABLE ${db}.${name}_${table} (i Int32, v ${t}) ENGINE = MergeTree ORDER BY i` });
     const w = new RowBinaryWriter();
-    for (const r of rows) w.eventRow(r);
-    await post(`INSERT INTO ${db}.t (${EVENT_ROW_COLUMNS.join(', ')}) FORMAT RowBinary`, w.take());
-    const [r] = await queryRows<{ pairs: string }>(ch, {
-      query: `SELECT count() AS pairs FROM (SELECT * FROM ${db}.t GROUP BY ALL HAVING count() = 2)`,
-      params: {},
+    x.values.forEach((e, i) => {
+      const unfit: string[] = [];
+      w.int32(i);
+      writeValue(w, x.type, toColumnValue(x.node, x.type, e.value, 'v', unfit));
+      expect(unfit, e.label).toEqual([]);
     });
-    expect(r?.pairs).toBe('2');
+    const ours = w.take();
+    await post(`INSERT INTO ${db}.${name}_rb FORMAT RowBinary`, ours);
+    const schema = { type: 'record', name: 'Row', fields: [{ name: 'i', type: 'int' }, { name: 'v', type: x.c.type }] };
+    await post(`INSERT INTO ${db}.${name}_avro FORMAT Avro`, containerFile(schema, x.values.map((e, i) => ({ i, v: e.value }))));
+    const rows = await (
+      await ch.query({
+        query: `SELECT i, cityHash64(${hashArgument('a.v', x.type)}) = cityHash64(${hashArgument('b.v', x.type)}) AS same, toString(a.v) AS ours, toString(b.v) AS clickhouse
+                FROM ${db}.${name}_rb AS a INNER JOIN ${db}.${name}_avro AS b USING (i) ORDER BY i`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ i: number; same: number; ours: string; clickhouse: string }>();
+    expect(rows).toHaveLength(x.values.length);
+    for (const r of rows) expect({ value: x.values[r.i]!.label, same: r.same, ours: r.ours }).toEqual({ value: x.values[r.i]!.label, same: 1, ours: r.clickhouse });
+    const back = await post(`SELECT i, v FROM ${db}.${name}_rb ORDER BY i FORMAT RowBinary`);
+    expect(back.equals(ours), 'ClickHouse writes the same bytes back').toBe(true);
   });
 });
