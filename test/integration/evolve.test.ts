@@ -14,24 +14,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { EvolveSummary } from '../../src/evolve/evolve.js';
-import { V2EventGenerator } from '../../src/evolve/produce.js';
-import { V2_SCHEMA_FILE } from '../../src/evolve/schema.js';
 import { committedOffsets } from '../../src/parity/truth.js';
 import { projectRoot } from '../../src/paths.js';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
 import { produceAvro } from '../../src/produce/producer.js';
 import { Registry } from '../../src/registry/registry.js';
 import { deployPipelineSink, type DeployedSink } from '../../src/connect/pipeline-sink.js';
 import { resolveEnv } from '../../src/config.js';
-import { cliEnv, eventually, isolatedConfig, produceOptions, setUpKit } from './helpers.js';
+import { eventually, isolatedKit, ORDERS_SCHEMA, produceOptions, USER_EVENTS_V2_SCHEMA, userEventsKit, type IsolatedKit } from './helpers.js';
 import { tempDir } from '../temp-dir.js';
 
-const config = isolatedConfig('evolve');
-const db = config.clickhouse.database;
-const group = config.clickhouseKafka.consumerGroup;
-const env = kit.env();
+let kit: IsolatedKit;
+let up: ResolvedPipeline;
+let db: string;
+let group: string;
+let topic: string;
 const V1_EVENTS = 600;
 const V2_EVENTS = 300;
-const V1_AFTER = 20;
+const OLD_AFTER = 20;
 const V2_SEED = 9;
 
 let ch: ClickHouseClient;
@@ -43,7 +43,7 @@ const samples: Map<number, bigint>[] = [];
 let sampling = true;
 let sampler: Promise<void>;
 
-function evolveRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function evolveRun(args: string[], env: NodeJS.ProcessEnv = kit.env()): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/evolve.ts', ...args], { cwd: projectRoot, env });
   let stdout = '';
   let stderr = '';
@@ -53,7 +53,7 @@ function evolveRun(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 async function evolveJson(...args: string[]): Promise<{ code: number; summary: EvolveSummary; stderr: string }> {
-  const out = await evolveRun(['--json', '--require', 'both', ...args]);
+  const out = await evolveRun(['--json', '--require', 'both', '--to', USER_EVENTS_V2_SCHEMA, ...args]);
   try {
     return { code: out.code, summary: JSON.parse(out.stdout) as EvolveSummary, stderr: out.stderr };
   } catch {
@@ -72,27 +72,31 @@ const stepStates = (s: EvolveSummary) => s.steps.map((x) => [x.step, x.status]);
 const count = async (query: string) => Number((await rows<{ n: number }>(query))[0]!.n);
 
 beforeAll(async () => {
-  ch = await setUpKit(config);
-  admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  ({ kit, r: up } = await userEventsKit('evolve'));
+  db = kit.config.clickhouse.database;
+  group = up.pipeline.kafkaEngine.group;
+  topic = up.pipeline.topic.name;
+  ch = kit.admin;
+  admin = new Kafka({ brokers: kit.config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   sink = await deployPipelineSink(kit.config, resolveEnv(), [up.pipeline]);
-  await produceAvro(produceOptions(config, {
+  await produceAvro(produceOptions(kit, up, {
     count: V1_EVENTS,
     batchSize: 200,
     seed: 7,
     poison: 1,
   }));
-  const ends = await admin.fetchTopicOffsets(config.topic);
+  const ends = await admin.fetchTopicOffsets(topic);
   await eventually(
     'the v1 events landed and were committed',
-    () => committedOffsets(admin, group, config.topic),
+    () => committedOffsets(admin, group, topic),
     (c) => c !== undefined && ends.every((e) => c.get(e.partition) === BigInt(e.high)),
     90_000,
   );
   await eventually('the v1 events landed through the connector', () => count(`SELECT count() AS n FROM ${db}.events_connect`), (n) => n === V1_EVENTS, 90_000);
   sampler = (async () => {
     while (sampling) {
-      const c = await committedOffsets(admin, group, config.topic).catch(() => undefined);
+      const c = await committedOffsets(admin, group, topic).catch(() => undefined);
       if (c) samples.push(c);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -103,90 +107,77 @@ afterAll(async () => {
   sampling = false;
   await sampler;
   await sink?.remove();
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
   if (admin) {
     const existing = new Set(await admin.listTopics());
-    const mine = [config.topic, config.connector.dlqTopic].filter((t) => existing.has(t));
+    const mine = [topic, up.pipeline.connector.dlqTopic].filter((t) => existing.has(t));
     if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
     await admin.disconnect();
   }
-  await ch?.close();
+  await kit?.drop();
 });
+
+const STEPS = ['compatibility', 'change', 'connector stop', 'columns', 'kafka engine', 'connector start', 'pipeline', 'produce', 'parity'];
 
 describe('npm run evolve', () => {
   it('--dry-run prints the plan and its SQL and changes nothing', async () => {
     const { code, summary } = await evolveJson('--dry-run');
     expect(code).toBe(0);
-    expect(summary.added).toEqual([{ name: 'session_id', column: 'Nullable(String) DEFAULT NULL' }]);
-    expect(stepStates(summary)).toEqual([
-      ['compatibility', 'done'],
-      ['connector stop', 'planned'],
-      ['columns', 'planned'],
-      ['kafka engine', 'planned'],
-      ['connector start', 'planned'],
-      ['produce', 'planned'],
-      ['parity', 'planned'],
+    expect(summary.added).toEqual(['session_id Nullable(String) DEFAULT null']);
+    expect(summary.kafkaEngineZeroDefaults).toEqual([]);
+    expect(stepStates(summary)).toEqual(STEPS.map((s, i) => [s, i < 2 ? 'done' : 'planned']));
+    expect(step(summary, 'columns').sql).toEqual([
+      `ALTER TABLE ${db}.events_connect ADD COLUMN IF NOT EXISTS \`session_id\` Nullable(String) DEFAULT NULL AFTER \`referrer\``,
+      `ALTER TABLE ${db}.events_kafka ADD COLUMN IF NOT EXISTS \`session_id\` Nullable(String) DEFAULT NULL AFTER \`referrer\``,
     ]);
-    expect(step(summary, 'columns').sql).toContain(`ALTER TABLE ${db}.events_connect ADD COLUMN IF NOT EXISTS session_id Nullable(String) DEFAULT NULL AFTER referrer`);
-    expect(step(summary, 'columns').sql).toContain(`ALTER TABLE ${db}.events_kafka ADD COLUMN IF NOT EXISTS session_id Nullable(String) DEFAULT NULL AFTER referrer`);
     const recreate = step(summary, 'kafka engine').sql;
     expect(recreate.slice(0, 2)).toEqual([`DROP VIEW IF EXISTS ${db}.events_kafka_queue_mv SYNC`, `DROP TABLE IF EXISTS ${db}.events_kafka_queue SYNC`]);
     expect(recreate.at(-1)).toMatch(new RegExp(`^CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}\\.events_kafka_queue_mv TO ${db}\\.events_kafka_fanout AS`));
     expect(recreate.join('\n')).toContain(`kafka_group_name = '${group}'`);
     expect(await count(`SELECT count() AS n FROM system.columns WHERE database = '${db}' AND name = 'session_id'`)).toBe(0);
     expect((await sink.client.status(sink.name))?.connector.state).toBe('RUNNING');
+    expect(readFileSync(up.pipeline.file, 'utf8')).not.toContain('user_events.v2.avsc');
   });
 
-  it('evolves both legs without losing or re-reading an offset; v2 rows carry session_id on both, v1 rows the default', { timeout: 300_000 }, async () => {
-    const { code, summary, stderr } = await evolveJson('--count', String(V2_EVENTS), '--v1-after', String(V1_AFTER), '--seed', String(V2_SEED), '--timeout', '150');
+  it('evolves both legs without losing or re-reading an offset; both equal the topic read as v2, old records with the default', { timeout: 300_000 }, async () => {
+    const { code, summary, stderr } = await evolveJson('--count', String(V2_EVENTS), '--old-count', String(OLD_AFTER), '--seed', String(V2_SEED), '--timeout', '150');
     expect(code, `${stderr}\n${JSON.stringify(summary.parity?.reasons)}`).toBe(0);
-    expect(stepStates(summary)).toEqual([
-      ['compatibility', 'done'],
-      ['connector stop', 'done'],
-      ['columns', 'done'],
-      ['kafka engine', 'done'],
-      ['connector start', 'done'],
-      ['produce', 'done'],
-      ['parity', 'done'],
-    ]);
+    expect(stepStates(summary)).toEqual(STEPS.map((s) => [s, 'done']));
     expect(step(summary, 'connector stop').detail).toMatch(new RegExp(`^${sink.name} STOPPED with no tasks .*\\(was RUNNING\\)$`));
     expect(step(summary, 'connector start').detail).toBe(`${sink.name} RUNNING again with 1 new task(s)`);
     // The recreate kept the group's committed offsets as they were.
     expect(summary.offsets.before).toBeDefined();
     expect(summary.offsets.after).toEqual(summary.offsets.before);
+    // The pipeline names the new schema.
+    expect(readFileSync(up.pipeline.file, 'utf8')).toMatch(/file: .*user_events\.v2\.avsc/);
 
-    // Parity over the whole topic: v1 before, v2 and v1 after; both legs exact, no duplicates, equal content.
+    // Parity over the whole topic: old records before, new and old ones after; both legs exact, no duplicates,
+    // equal content, and each equal to the topic's records read with the v2 schema (session_id included).
     expect(summary.parity!.exact).toBe(true);
     expect(summary.parity!.source).toBe('topic');
-    const totals = { expected: V1_EVENTS + 1 + V2_EVENTS + V1_AFTER, landed: V1_EVENTS + V2_EVENTS + V1_AFTER, missing: 0, duplicates: 0 };
+    const totals = { expected: V1_EVENTS + 1 + V2_EVENTS + OLD_AFTER, landed: V1_EVENTS + V2_EVENTS + OLD_AFTER, missing: 0, duplicates: 0 };
     expect(leg(summary, 'kafka_engine').totals).toMatchObject({ ...totals, errorRows: 1 });
     expect(leg(summary, 'connector').totals).toMatchObject({ ...totals, deadLettered: 1 });
     expect(summary.parity!.content).toMatchObject({ compared: true, differing: 0 });
+    const witness = summary.parity!.witness!;
+    expect(witness.sample.read).toBe(totals.expected);
+    for (const l of witness.legs) expect(l, l.leg).toMatchObject({ present: true, differing: 0 });
 
-    // v2 rows on each leg: exactly the generator's session ids. v1 rows, before and after the change: NULL.
-    const expected = new V2EventGenerator(V2_SEED).take(V2_EVENTS).map((e) => ({ id: e.id, session_id: e.session_id })).sort((a, b) => a.id.localeCompare(b.id));
-    expect(expected.filter((r) => r.session_id !== null).length).toBeGreaterThan(V2_EVENTS / 2);
-    const after = summary.produced.v1After!;
-    const lateV1 = after.partitions.map((p) => `(_partition = ${p.partition} AND _offset BETWEEN ${p.firstOffset} AND ${p.lastOffset})`).join(' OR ');
+    // New records carry session_id (NULL one time in five); the old ones, before and after the change, read NULL.
+    const old = summary.produced.old!;
+    const lateOld = old.partitions.map((p) => `(_partition = ${p.partition} AND _offset BETWEEN ${p.firstOffset} AND ${p.lastOffset})`).join(' OR ');
     for (const table of ['events_kafka', 'events_connect']) {
-      expect(await rows<{ id: string; session_id: string | null }>(`SELECT id, session_id FROM ${db}.${table} WHERE version = 2 ORDER BY id`), table).toEqual(expected);
-      const [v1] = await rows<{ n: number; nulls: number }>(`SELECT count() AS n, countIf(session_id IS NULL) AS nulls FROM ${db}.${table} WHERE version = 1`);
-      expect(v1, table).toEqual({ n: V1_EVENTS + V1_AFTER, nulls: V1_EVENTS + V1_AFTER });
-      // The v1 events produced after the change landed (not as error rows or dead letters) with the default.
-      const [late] = await rows<{ n: number; nulls: number }>(`SELECT count() AS n, countIf(session_id IS NULL) AS nulls FROM ${db}.${table} WHERE ${lateV1}`);
-      expect(late, table).toEqual({ n: V1_AFTER, nulls: V1_AFTER });
+      const [withId] = await rows<{ n: number }>(`SELECT count() AS n FROM ${db}.${table} WHERE session_id IS NOT NULL`);
+      expect(withId!.n, table).toBeGreaterThan(V2_EVENTS / 2);
+      expect(withId!.n, table).toBeLessThanOrEqual(V2_EVENTS);
     }
+    expect(old.events).toBe(OLD_AFTER);
+    expect(lateOld.length).toBeGreaterThan(0);
     // The connector's INSERT names no columns: one sent with the old column list fails (code 33). None did.
     await ch.command({ query: 'SYSTEM FLUSH LOGS' });
     const failed = await rows<{ code: number; query: string }>(
-      `SELECT exception_code AS code, query FROM system.query_log WHERE type != 'QueryStart' AND exception_code != 0 AND user = '${config.clickhouse.connector.user}' AND has(databases, '${db}')`,
+      `SELECT exception_code AS code, query FROM system.query_log WHERE type != 'QueryStart' AND exception_code != 0 AND user = '${kit.config.clickhouse.connector.user}' AND has(databases, '${db}')`,
     );
     expect(failed).toEqual([]);
-    // Parity's checksum leaves session_id out: the two legs agree on it offset by offset too.
-    const [both] = await rows<{ n: number; differ: number }>(
-      `SELECT count() AS n, countIf(ifNull(c.session_id, '(null)') != ifNull(k.session_id, '(null)')) AS differ FROM ${db}.events_connect AS c INNER JOIN ${db}.events_kafka AS k USING (_partition, _offset)`,
-    );
-    expect(both).toEqual({ n: V1_EVENTS + V2_EVENTS + V1_AFTER, differ: 0 });
 
     // The column with the Avro default on both target tables; the fan-out and both views carry it; the Kafka table reads with the same group.
     const cols = await rows<{ table: string; type: string; default_expression: string }>(
@@ -206,33 +197,35 @@ describe('npm run evolve', () => {
     expect(queue!.views).toEqual(['events_kafka_queue_mv']);
   });
 
-  it('is harmless when run again: nothing stopped or recreated, new v2 events land once on both legs', { timeout: 240_000 }, async () => {
+  it('is harmless when run again: nothing stopped or recreated, new records land once on both legs', { timeout: 240_000 }, async () => {
     const consumerBefore = await rows<{ id: string }>(`SELECT consumer_id AS id FROM system.kafka_consumers WHERE database = '${db}'`);
-    const { code, summary } = await evolveJson('--count', '50', '--v1-after', '0', '--seed', '10', '--timeout', '120');
+    const { code, summary } = await evolveJson('--count', '50', '--old-count', '0', '--seed', '10', '--timeout', '120');
     expect(code).toBe(0);
+    expect(summary.added).toEqual([]);
     expect(step(summary, 'connector stop')).toMatchObject({ status: 'skipped', detail: 'events_connect already has the column(s)' });
     expect(step(summary, 'columns')).toMatchObject({ status: 'skipped', detail: 'already done', sql: [] });
     expect(step(summary, 'kafka engine')).toMatchObject({ status: 'skipped', detail: 'already done', sql: [] });
     expect(step(summary, 'connector start')).toMatchObject({ status: 'skipped', detail: 'events_connect already has the column(s)' });
-    const expected = V1_EVENTS + 1 + V2_EVENTS + V1_AFTER + 50;
+    expect(step(summary, 'pipeline').status).toBe('skipped');
+    const expected = V1_EVENTS + 1 + V2_EVENTS + OLD_AFTER + 50;
     for (const name of ['kafka_engine', 'connector'] as const) expect(leg(summary, name).totals).toMatchObject({ expected, missing: 0, duplicates: 0 });
     expect(summary.parity!.exact).toBe(true);
     const consumerAfter = await rows<{ id: string }>(`SELECT consumer_id AS id FROM system.kafka_consumers WHERE database = '${db}'`);
     expect(consumerAfter).toEqual(consumerBefore);
   });
 
-  it('refuses an incompatible v3 with exit 2 and the registry\'s reason, changing nothing', async () => {
-    const v3 = JSON.parse(readFileSync(V2_SCHEMA_FILE, 'utf8')) as { fields: { name: string; type: unknown }[] };
+  it("refuses an incompatible v3 with exit 2, the registry's reason and the field, changing nothing", async () => {
+    const v3 = JSON.parse(readFileSync(USER_EVENTS_V2_SCHEMA, 'utf8')) as { fields: { name: string; type: unknown }[] };
     v3.fields.find((f) => f.name === 'version')!.type = 'string';
     const file = path.join(tempDir('kit-evolve-'), 'user_event.v3.avsc');
     writeFileSync(file, JSON.stringify(v3));
-    const registry = new Registry(config.registry.url);
-    const before = await registry.latestVersion(`${config.topic}-value`);
-    const out = await evolveRun(['--schema', file]);
+    const registry = new Registry(kit.config.registry.url);
+    const before = await registry.latestVersion(`${topic}-value`);
+    const out = await evolveRun(['--to', file]);
     expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/refused: the schema is not compatible with the latest version of subject/);
-    expect(out.stderr).toMatch(/STRING not compatible with writer type: INT|incompatible/i);
-    expect(await registry.latestVersion(`${config.topic}-value`)).toEqual(before);
+    expect(out.stderr).toMatch(/refused: .*user_event\.v3\.avsc is not compatible with the latest version of subject/);
+    expect(out.stderr).toMatch(/\(field version\)/);
+    expect(await registry.latestVersion(`${topic}-value`)).toEqual(before);
   });
 
   it("never moved the Kafka engine group's committed offsets backwards", async () => {
@@ -242,7 +235,46 @@ describe('npm run evolve', () => {
     for (let i = 1; i < samples.length; i++) {
       for (const [p, o] of samples[i - 1]!) expect(samples[i]!.get(p)! >= o, `partition ${p}: ${o} then ${samples[i]!.get(p)}`).toBe(true);
     }
-    const ends = await admin.fetchTopicOffsets(config.topic);
+    const ends = await admin.fetchTopicOffsets(topic);
     expect(Object.fromEntries(samples.at(-1)!)).toEqual(Object.fromEntries(ends.map((e) => [e.partition, BigInt(e.high)])));
+  });
+});
+
+describe('npm run evolve on the orders pipeline: a field added with a default other than its type\'s zero', () => {
+  let okit: IsolatedKit;
+  let orders: ResolvedPipeline;
+  let osink: DeployedSink;
+
+  beforeAll(async () => {
+    okit = isolatedKit('evolve_orders');
+    orders = await okit.pipeline(ORDERS_SCHEMA, { key: { field: 'customer_id' } });
+    await okit.setUp(orders);
+    osink = await deployPipelineSink(okit.config, resolveEnv(), [orders.pipeline]);
+    await produceAvro(produceOptions(okit, orders, { count: 200, seed: 3 }));
+  });
+
+  afterAll(async () => {
+    await osink?.remove();
+    await okit?.drop();
+  });
+
+  it('rolls it; the connector leg stores the default for records written without the field, the Kafka engine the zero, and parity names it', { timeout: 300_000 }, async () => {
+    const v2 = JSON.parse(readFileSync(ORDERS_SCHEMA, 'utf8')) as { fields: unknown[] };
+    v2.fields.push({ name: 'priority', type: 'int', default: 3 }, { name: 'region', type: ['null', 'string'], default: null });
+    const file = path.join(tempDir('kit-evolve-orders-'), 'orders.v2.avsc');
+    writeFileSync(file, JSON.stringify(v2, null, 2));
+    const out = await evolveRun(['--json', '--to', file, '--count', '100', '--old-count', '50', '--timeout', '150'], okit.env());
+    const summary = JSON.parse(out.stdout) as EvolveSummary;
+    expect(summary.added).toEqual(['priority Int32 DEFAULT 3', 'region Nullable(String) DEFAULT null']);
+    expect(summary.kafkaEngineZeroDefaults).toEqual(['priority']);
+    expect(step(summary, 'change').detail).toMatch(/the Kafka engine takes no DEFAULT, so records written without priority land there with the type's zero/);
+    // Exact accounting on both legs. Rows landed before the change took the column's DEFAULT (3) when it was
+    // added; the 50 old-schema records consumed after it differ from the topic in priority alone (0, not 3).
+    for (const name of ['connector', 'kafka_engine'] as const) expect(leg(summary, name).totals).toMatchObject({ missing: 0, duplicates: 0 });
+    const byLeg = Object.fromEntries(summary.parity!.witness!.legs.map((l) => [l.leg, l]));
+    expect(byLeg.connector!.differing).toBe(0);
+    expect(byLeg.kafka_engine!.differing).toBe(50);
+    expect(Object.entries(byLeg.kafka_engine!.columns).filter(([, n]) => n > 0)).toEqual([['priority', 50]]);
+    expect(out.code).toBe(1);
   });
 });
