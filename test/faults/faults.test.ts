@@ -10,30 +10,37 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickhouseClient } from '../../src/clickhouse/client.js';
-import type { KitConfig } from '../../src/config.js';
 import { kafkaEngineSection } from '../../src/health/collect.js';
 import { isHung, stalledFor } from '../../src/health/model.js';
 import { connectAdmin, kafkaClient } from '../../src/kafka.js';
 import { committedOffsets } from '../../src/parity/truth.js';
 import { legsOf } from '../../src/parity/legs.js';
 import { contentOf } from '../../src/pipeline/content.js';
+import { schemaFromText } from '../../src/pipeline/load.js';
 import { verifyParity, type LegReport, type ParityReport } from '../../src/parity/verify.js';
 import { produceAvro, type ProduceSummary } from '../../src/produce/producer.js';
 import { EmbeddedStack } from '../../src/stack/stack.js';
 import { deployPipelineSink, type DeployedSink } from '../../src/connect/pipeline-sink.js';
 import { resolveEnv } from '../../src/config.js';
-import { isolatedConfig, produceOptions, setUpKit } from '../integration/helpers.js';
+import type { ResolvedPipeline } from '../../src/pipelines.js';
+import { produceOptions, userEventsKit, type IsolatedKit } from '../integration/helpers.js';
 import { tempDir } from '../temp-dir.js';
 
 const stack = new EmbeddedStack({ log: (line) => process.stderr.write(`[faults] ${line}\n`) });
 
+/** A kit of its own and its user_events pipeline. */
+interface Fx {
+  kit: IsolatedKit;
+  up: ResolvedPipeline;
+}
+
 /** Streams `count` events at `rate`/s and runs `fault` once `after` ms have passed. */
 async function streamWith(
-  config: KitConfig,
+  { kit, up }: Fx,
   fault: () => Promise<void>,
   { count = 6000, rate = 1500, after = 1500, poison = 2 } = {},
 ): Promise<ProduceSummary> {
-  const sending = produceAvro(produceOptions(config, { count, rate, batchSize: 250, seed: Date.now() % 100_000, poison }));
+  const sending = produceAvro(produceOptions(kit, up, { count, rate, batchSize: 250, seed: Date.now() % 100_000, poison }));
   // Observed now, awaited below: a failure during the fault is the test's result, not an unhandled rejection.
   sending.catch(() => undefined);
   await new Promise((r) => setTimeout(r, after));
@@ -55,10 +62,10 @@ async function streamWith(
  * never rejoin its group; each was seen here about once in twenty broker restarts with a
  * core kept busy, and nothing inside the kit's reach brings the first one back.
  */
-async function restartIfStuck(config: KitConfig): Promise<void> {
+async function restartIfStuck({ kit, up }: Fx): Promise<void> {
   const ch = clickhouseClient(kit.config, 'reader');
-  const kafka = kafkaClient(config.kafka.brokers);
-  const admin = await connectAdmin(kafka, config.kafka.brokers);
+  const kafka = kafkaClient(kit.config.kafka.brokers);
+  const admin = await connectAdmin(kafka, kit.config.kafka.brokers);
   const deadline = Date.now() + 300_000;
   let restarts = 0;
   let previousLag: number | undefined;
@@ -67,11 +74,11 @@ async function restartIfStuck(config: KitConfig): Promise<void> {
       let lag: number;
       let stuck: string | undefined;
       try {
-        const ends = await admin.fetchTopicOffsets(config.topic);
-        const committed = await committedOffsets(admin, config.clickhouseKafka.consumerGroup, config.topic);
+        const ends = await admin.fetchTopicOffsets(up.pipeline.topic.name);
+        const committed = await committedOffsets(admin, up.pipeline.kafkaEngine.group, up.pipeline.topic.name);
         lag = ends.reduce((s, e) => s + Math.max(0, Number(e.high) - Number(committed?.get(e.partition) ?? 0n)), 0);
         if (lag === 0) return;
-        const engine = await kafkaEngineSection({ ch, config });
+        const engine = await kafkaEngineSection({ ch, pipeline: up.pipeline });
         const hung = engine.consumers.find((c) => isHung(c));
         // As health judges a stall: on a second look, the lag not shrinking.
         const stalled = previousLag !== undefined && lag >= previousLag ? stalledFor(engine, lag) : undefined;
@@ -101,13 +108,14 @@ async function restartIfStuck(config: KitConfig): Promise<void> {
   }
 }
 
-async function parity(config: KitConfig, run: ProduceSummary, legs = legsOf(up.pipeline)): Promise<ParityReport> {
-  await restartIfStuck(config);
+async function parity(fx: Fx, run: ProduceSummary, legs = legsOf(fx.up.pipeline)): Promise<ParityReport> {
+  await restartIfStuck(fx);
+  const { kit, up } = fx;
   const reader = clickhouseClient(kit.config, 'reader');
-  const kafka = kafkaClient(config.kafka.brokers);
-  const admin = await connectAdmin(kafka, config.kafka.brokers);
+  const kafka = kafkaClient(kit.config.kafka.brokers);
+  const admin = await connectAdmin(kafka, kit.config.kafka.brokers);
   try {
-    return await verifyParity(reader, kafka, admin, { topic: config.topic, legs, run, wait: true, timeoutMs: 300_000, require: 'both', diffLimit: 10 });
+    return await verifyParity(reader, kafka, admin, { topic: up.pipeline.topic.name, legs, content: contentOf(up.schema.columns), run, wait: true, timeoutMs: 300_000, require: 'both', diffLimit: 10 });
   } finally {
     await admin.disconnect();
     await reader.close();
@@ -144,63 +152,64 @@ function expectNothingSilent(report: ParityReport, run: ProduceSummary, { exactl
 }
 
 describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both legs running (connector exactlyOnce=$exactlyOnce)', ({ exactlyOnce }) => {
-  const config = isolatedConfig(exactlyOnce ? 'faults_eos' : 'faults');
-  const db = config.clickhouse.database;
+  const fx = {} as Fx;
+  let db: string;
   let ch: ClickHouseClient;
   let sink: DeployedSink;
 
   beforeAll(async () => {
-    ch = await setUpKit(config);
-    sink = await deployPipelineSink(kit.config, resolveEnv(), [up.pipeline], { exactlyOnce });
+    Object.assign(fx, (({ kit, r }) => ({ kit, up: r }))(await userEventsKit(exactlyOnce ? 'faults_eos' : 'faults')));
+    db = fx.kit.config.clickhouse.database;
+    ch = fx.kit.admin;
+    sink = await deployPipelineSink(fx.kit.config, resolveEnv(), [fx.up.pipeline], { exactlyOnce });
   });
 
   afterAll(async () => {
     await stack.up(); // whatever a test left down comes back for the next suite
     await sink?.remove();
-    await ch?.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-    await ch?.close();
+    await fx.kit?.drop();
   });
 
   // Each waits up to 300 s for a stuck Kafka-engine consumer's restart, then up to parity's own deadline for both legs to settle.
   const FAULT_TIMEOUT_MS = 800_000;
 
   it('kill -9 of the Connect worker mid-stream: it comes back and its task resumes', { timeout: FAULT_TIMEOUT_MS }, async () => {
-    const run = await streamWith(config, async () => {
+    const run = await streamWith(fx, async () => {
       expect(await stack.stop('connect', 0)).toBe('killed');
       await stack.up();
     });
-    expectNothingSilent(await parity(config, run), run, { exactlyOnce });
+    expectNothingSilent(await parity(fx, run), run, { exactlyOnce });
     expect((await stack.status()).services.every((s) => s.ready)).toBe(true);
   });
 
   it('kill -9 of ClickHouse mid-insert: it comes back with every committed row', { timeout: FAULT_TIMEOUT_MS }, async () => {
-    const run = await streamWith(config, async () => {
+    const run = await streamWith(fx, async () => {
       expect(await stack.stop('clickhouse', 0)).toBe('killed');
       await stack.up();
     });
-    expectNothingSilent(await parity(config, run), run, { exactlyOnce });
+    expectNothingSilent(await parity(fx, run), run, { exactlyOnce });
   });
 
   it('restart of the broker mid-stream: the idempotent producer and both consumers ride it out', { timeout: FAULT_TIMEOUT_MS }, async () => {
-    const run = await streamWith(config, async () => {
+    const run = await streamWith(fx, async () => {
       expect(await stack.stop('kafka')).toBe('stopped');
       await stack.up();
     });
     expect(run.events).toBe(6000);
-    expectNothingSilent(await parity(config, run), run, { exactlyOnce });
+    expectNothingSilent(await parity(fx, run), run, { exactlyOnce });
   });
 
   it('restart of ZooKeeper mid-stream: KeeperMap state comes back', { timeout: FAULT_TIMEOUT_MS }, async () => {
-    const run = await streamWith(config, async () => {
+    const run = await streamWith(fx, async () => {
       expect(await stack.stop('zookeeper')).toBe('stopped');
       await stack.up();
     });
-    expectNothingSilent(await parity(config, run), run, { exactlyOnce });
+    expectNothingSilent(await parity(fx, run), run, { exactlyOnce });
   });
 
   it.runIf(!exactlyOnce)('poison messages mid-stream: the connector dead-letters them, the Kafka engine keeps error rows, per partition', async () => {
-    const run = await streamWith(config, async () => {}, { count: 3000, poison: 7 });
-    const report = await parity(config, run);
+    const run = await streamWith(fx, async () => {}, { count: 3000, poison: 7 });
+    const report = await parity(fx, run);
     expectNothingSilent(report, run, { exactlyOnce });
     expect(report.exact).toBe(true);
     const perPartition = (p: number) => run.poisonOffsets.filter((o) => o.partition === p).length;
@@ -210,15 +219,16 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
   });
 
   it.runIf(!exactlyOnce)('a schema the registry refuses sends nothing, and parity of the topic stays exact', async () => {
-    const { writeFileSync } = await import('node:fs');
+    const { readFileSync, writeFileSync } = await import('node:fs');
     const path = await import('node:path');
     const file = path.join(tempDir('kit-faults-'), 'bad.avsc');
     writeFileSync(file, JSON.stringify({ type: 'record', name: 'UserEvent', namespace: 'dev.kit.events', fields: [{ name: 'id', type: 'long' }] }));
-    const kafka = kafkaClient(config.kafka.brokers);
-    const admin = await connectAdmin(kafka, config.kafka.brokers);
-    const before = await admin.fetchTopicOffsets(config.topic);
-    await expect(produceAvro(produceOptions(config, { count: 10, batchSize: 10, seed: 1, schemaFile: file }))).rejects.toThrow(/not compatible/);
-    expect(await admin.fetchTopicOffsets(config.topic)).toEqual(before);
+    const kafka = kafkaClient(fx.kit.config.kafka.brokers);
+    const admin = await connectAdmin(kafka, fx.kit.config.kafka.brokers);
+    const before = await admin.fetchTopicOffsets(fx.up.pipeline.topic.name);
+    const schema = schemaFromText(readFileSync(file, 'utf8'), file);
+    await expect(produceAvro(produceOptions(fx.kit, fx.up, { count: 10, batchSize: 10, seed: 1, schema }))).rejects.toThrow(/not compatible/);
+    expect(await admin.fetchTopicOffsets(fx.up.pipeline.topic.name)).toEqual(before);
     await admin.disconnect();
   });
 
@@ -231,13 +241,14 @@ describe.each([{ exactlyOnce: false }, { exactlyOnce: true }])('faults with both
     const dupsBefore = await (await ch.query({ query: `SELECT count() - uniqExact(_topic, _partition, _offset) AS d FROM ${db}.events_kafka_dedup`, format: 'JSONEachRow' })).json<{ d: string }>();
     expect(Number(dupsBefore[0]!.d)).toBeGreaterThan(0);
     await ch.command({ query: `OPTIMIZE TABLE ${db}.events_kafka_dedup FINAL`, clickhouse_settings: { mutations_sync: '2' } });
-    const reader = clickhouseClient(kit.config, 'reader');
-    const kafka = kafkaClient(config.kafka.brokers);
-    const admin = await connectAdmin(kafka, config.kafka.brokers);
+    const reader = clickhouseClient(fx.kit.config, 'reader');
+    const kafka = kafkaClient(fx.kit.config.kafka.brokers);
+    const admin = await connectAdmin(kafka, fx.kit.config.kafka.brokers);
     try {
       const report = await verifyParity(reader, kafka, admin, {
-        topic: config.topic,
-        legs: [{ ...legsOf(up.pipeline)[1]!, name: 'kafka_engine_dedup', table: 'events_kafka_dedup' }],
+        topic: fx.up.pipeline.topic.name,
+        content: contentOf(fx.up.schema.columns),
+        legs: [{ ...legsOf(fx.up.pipeline)[1]!, name: 'kafka_engine_dedup', table: 'events_kafka_dedup' }],
         wait: false,
         timeoutMs: 0,
         require: 'any',
