@@ -1,6 +1,7 @@
 /**
  * `npm run connector -- <verb> ...` and `npm run connector:deploy -- ...`:
- * kcctl-like verbs over connect/connectors/ (see connect/connectors/README.md).
+ * kcctl-like verbs over the pipelines' sink connectors and the definitions in
+ * connect/connectors/ (see connect/connectors/README.md).
  */
 import { run } from '../src/cli.js';
 import { connectorProgram } from '../src/connect/commands.js';

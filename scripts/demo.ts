@@ -25,6 +25,7 @@ const program = pipelineOption(
     "The whole job for every pipeline in pipelines/ (the demo's user_events and orders): stack up (Docker when an engine answers, the embedded stack otherwise), sql:apply, connector:deploy, produce Avro records, then verify:parity --wait --content topic of each run. Exit code from parity. Safe to run again.",
   ),
   true,
+  'all',
 )
   .option('--count <n>', 'records to produce per pipeline', int('--count', 1), 100_000)
   .option('--poison <n>', 'poison messages among them, per pipeline', int('--poison', 0), 5)

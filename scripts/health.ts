@@ -15,7 +15,7 @@ import { pipelineOption } from '../src/pipelines.js';
 
 const program = pipelineOption(command(
   'health',
-  'One view of both legs of a pipeline (or of each, with --pipeline all): per-partition lag of the connector\'s and the Kafka engine\'s consumer groups, connector and task states with traces, system.kafka_consumers and its exceptions, DLQ and errors-table counts, each leg\'s rows per second and freshness over the last minute. Exit 0 healthy, 1 unhealthy (a FAILED connector or task, a recent Kafka-engine consumer exception it has not recovered from, a missing topic or Kafka-engine table), 2 bad input, 3 Kafka or ClickHouse does not answer.',
+  'One view of both legs of a pipeline (or of each, with --pipeline all): per-partition lag of the connector\'s and the Kafka engine\'s consumer groups, connector and task states with traces, system.kafka_consumers and its exceptions, DLQ and errors-table counts, each leg\'s rows per second and freshness over the last minute. Exit 0 healthy, 1 unhealthy (a FAILED connector or task, a recent Kafka-engine consumer exception it has not recovered from, a hung Kafka-engine consumer or a stalled Kafka-engine table, a missing topic or Kafka-engine table), 2 bad input, 3 Kafka or ClickHouse does not answer.',
 ), true)
   .option('--json', 'print the report as JSON (with --watch: one JSON document a line)')
   .addOption(new Option('--watch [seconds]', 'refresh every N seconds (default 5) until Ctrl-C, which exits 0').argParser(int('--watch', 1)).preset('5'))

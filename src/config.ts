@@ -15,7 +15,7 @@ import path from 'node:path';
 const nonEmpty = (name: string) =>
   z.string({ error: `${name} is not set` }).min(1, { error: `${name} is empty` });
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   KAFKA_BOOTSTRAP_SERVERS: z.string().default('127.0.0.1:9092'),
   SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081'),
   CONNECT_URL: z.url().default('http://127.0.0.1:8083'),

@@ -17,12 +17,12 @@ export interface ResolvedPipeline {
 }
 
 /** Adds `--pipeline`; `all` says whether the command takes several pipelines. */
-export function pipelineOption(cmd: Command, all: boolean): Command {
+export function pipelineOption(cmd: Command, all: boolean, byDefault = 'KIT_PIPELINE, else the pipeline marked default, else the only one'): Command {
   return cmd.option(
     '--pipeline <name>',
     all
-      ? 'the pipeline(s) in pipelines/ to act on: a name, names joined by commas, or all (default: KIT_PIPELINE, else the pipeline marked default, else the only one)'
-      : 'the pipeline in pipelines/ to act on (default: KIT_PIPELINE, else the pipeline marked default, else the only one)',
+      ? `the pipeline(s) in pipelines/ to act on: a name, names joined by commas, or all (default: ${byDefault})`
+      : `the pipeline in pipelines/ to act on (default: ${byDefault})`,
   );
 }
 

@@ -5,11 +5,16 @@ import { ServiceUnreachableError } from '../errors.js';
 export interface BuiltQuery {
   query: string;
   params: Record<string, unknown>;
+  /** Settings of this query alone. */
+  settings?: Record<string, number | string>;
 }
 
-/** Rows as JSON objects; 64-bit integers arrive as strings, so offsets and checksums keep every bit. */
+/**
+ * Rows as JSON objects; 64-bit integers arrive as strings, so offsets and checksums keep every
+ * bit, and NaN and infinities as "nan", "inf", "-inf" (JSON has no number for them).
+ */
 export async function queryRows<T>(ch: ClickHouseClient, q: BuiltQuery): Promise<T[]> {
-  const rs = await ch.query({ query: q.query, query_params: q.params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } });
+  const rs = await ch.query({ query: q.query, query_params: q.params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1, output_format_json_quote_denormals: 1, ...q.settings } });
   return rs.json<T>();
 }
 

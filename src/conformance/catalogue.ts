@@ -13,6 +13,11 @@ export interface TypeCase {
   type: unknown;
   /** What the README calls it. */
   title: string;
+  /**
+   * A default case: the field has this default, and its record is written by a producer on
+   * the schema before the field was added (the field absent): the legs must store the default.
+   */
+  default?: { value: unknown };
 }
 
 const decimal = (precision: number, scale: number) => ({ type: 'bytes', logicalType: 'decimal', precision, scale });
@@ -45,6 +50,7 @@ export const TYPE_CASES: TypeCase[] = [
   { name: 'nullable_long', title: '["null", long]', type: ['null', 'long'] },
   { name: 'nullable_decimal', title: '["null", decimal(18, 6)]', type: ['null', decimal(18, 6)] },
   { name: 'nullable_ts_micros', title: '["null", timestamp-micros]', type: ['null', { type: 'long', logicalType: 'timestamp-micros' }] },
+  { name: 'nullable_enum', title: '["null", enum]', type: ['null', { type: 'enum', name: 'Size', symbols: ['S', 'M', 'L'] }] },
   { name: 'string_or_null', title: '[string, "null"]', type: ['string', 'null'] },
   { name: 'array_string', title: 'array<string>', type: { type: 'array', items: 'string' } },
   { name: 'array_nullable_int', title: 'array<["null", int]>', type: { type: 'array', items: ['null', 'int'] } },
@@ -65,6 +71,12 @@ export const TYPE_CASES: TypeCase[] = [
     },
   },
   { name: 'array_record', title: 'array<record>', type: { type: 'array', items: { type: 'record', name: 'Item', fields: [{ name: 'sku', type: 'string' }, { name: 'qty', type: 'int' }] } } },
+  // A field added with a default, read from a record written without it (schema evolution).
+  { name: 'default_int', title: 'int, default 7, record written without it', type: 'int', default: { value: 7 } },
+  { name: 'default_string', title: 'string, default "none", record written without it', type: 'string', default: { value: 'none' } },
+  { name: 'default_enum', title: 'enum, default its 2nd symbol, record written without it', type: { type: 'enum', name: 'Level', symbols: ['LOW', 'MID', 'HIGH'] }, default: { value: 'MID' } },
+  { name: 'default_nullable', title: '["null", string], default null, record written without it', type: ['null', 'string'], default: { value: null } },
+  { name: 'default_array', title: 'array<int>, default [], record written without it', type: { type: 'array', items: 'int' }, default: { value: [] } },
   // Refused by the mapping: listed with the refusal, never sent.
   { name: 'union_2', title: '["null", string, long]', type: ['null', 'string', 'long'] },
   { name: 'nullable_record', title: '["null", record]', type: ['null', { type: 'record', name: 'Opt', fields: [{ name: 'x', type: 'int' }] }] },
@@ -72,7 +84,13 @@ export const TYPE_CASES: TypeCase[] = [
   { name: 'decimal_80', title: 'decimal(80, 0) on bytes', type: decimal(80, 0) },
 ];
 
-/** The record schema of a case: one field `v` of its type. */
+/** The record schema of a case: one field `v` of its type (after a field `k` for a default case, its default given). */
 export function caseSchema(c: TypeCase): Record<string, unknown> {
-  return { type: 'record', name: `Conformance_${c.name}`, namespace: 'dev.kit.conformance', fields: [{ name: 'v', type: c.type }] };
+  const v = { name: 'v', type: c.type, ...(c.default ? { default: c.default.value } : {}) };
+  return { type: 'record', name: `Conformance_${c.name}`, namespace: 'dev.kit.conformance', fields: c.default ? [{ name: 'k', type: 'int' }, v] : [v] };
+}
+
+/** A default case's records are written with the schema before `v` was added. */
+export function writerSchema(c: TypeCase): Record<string, unknown> | undefined {
+  return c.default ? { type: 'record', name: `Conformance_${c.name}`, namespace: 'dev.kit.conformance', fields: [{ name: 'k', type: 'int' }] } : undefined;
 }

@@ -118,7 +118,7 @@ function targets(o: SelectOpts, config: KitConfig, orDefault: boolean): { pipeli
     if (owners.length > 0) owners.forEach((p) => pipelines.set(p.name, p));
     else rest.push(name);
   }
-  const defs = o.all || rest.length > 0 || o.file?.length ? selection(o, rest) : undefined;
+  const defs = o.all || rest.length > 0 || o.file?.length ? { ...selection(o, rest), allowNone: all.length > 0 } : undefined;
   return { pipelines: [...pipelines.values()], all, definitions: defs };
 }
 

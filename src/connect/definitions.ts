@@ -103,6 +103,8 @@ export interface Selection {
   names?: string[];
   all?: boolean;
   dir?: string;
+  /** With `all`: an empty directory is no error (the pipelines' connectors are the rest of "all"). */
+  allowNone?: boolean;
 }
 
 export function hasSelection(s: Selection): boolean {
@@ -126,7 +128,7 @@ export function selectDefinitions(selection: Selection): Definition[] {
   const everything = () => definitionFiles(dir).map(loadDefinition);
   if (selection.all) {
     const all = everything();
-    if (all.length === 0) throw new UsageError(`no connector definitions (.json, .yaml, .yml) in ${dir}`);
+    if (all.length === 0 && !selection.allowNone) throw new UsageError(`no connector definitions (.json, .yaml, .yml) in ${dir}`);
     all.forEach(add);
   }
   for (const f of selection.files ?? []) {

@@ -2,7 +2,7 @@
  * The Kafka Connect REST client: axios, responses checked with zod, and the two kinds
  * of trouble that are worth waiting out:
  * - the worker not answering (starting, restarting): retried with exponential backoff,
- *   then a clear "unreachable" error (exit 2);
+ *   then a clear "unreachable" error (exit 3);
  * - 409 Conflict while the Connect group rebalances: retried until a deadline.
  * Everything else (4xx, 5xx) is an error at once, with the worker's own message.
  */
@@ -55,7 +55,7 @@ export class ConnectHttpError extends Error {
   }
 }
 
-/** The worker did not answer after every retry: exit 2. */
+/** The worker did not answer after every retry: exit 3. */
 export class WorkerUnreachableError extends ServiceUnreachableError {
   override name = 'WorkerUnreachableError';
 }

@@ -5,7 +5,8 @@
  * evolve does not roll (a field whose type changed): refused, naming the field.
  */
 import { describeType } from '../pipeline/avro.js';
-import { renderType } from '../pipeline/clickhouse-type.js';
+import { renderType, type ChType } from '../pipeline/clickhouse-type.js';
+import { bigEndianSigned } from '../pipeline/rowbinary.js';
 import type { Column } from '../pipeline/mapping.js';
 import { UsageError } from '../errors.js';
 
@@ -23,14 +24,32 @@ export function describeColumn(c: Column): string {
   return `${c.name} ${renderType(c.type)}${c.default ? ` DEFAULT ${JSON.stringify(c.default.value)}` : ''}`;
 }
 
-/** Whether an Avro default is its ClickHouse type's zero (what the Kafka engine stores for a missing field). */
+/** Whether an Avro default (JSON) is its ClickHouse type's zero, what the Kafka engine stores for a missing field. */
+function isZero(t: ChType, v: unknown): boolean {
+  switch (t.t) {
+    case 'Nullable':
+      return v === null;
+    case 'Array':
+      return Array.isArray(v) && v.length === 0;
+    case 'Map':
+      return typeof v === 'object' && v !== null && Object.keys(v).length === 0;
+    case 'Enum':
+      return t.symbols[0] === v;
+    case 'Decimal':
+      return bigEndianSigned(Buffer.from(String(v), 'latin1')) === 0n;
+    case 'FixedString':
+      return /^\u0000*$/.test(String(v));
+    case 'UUID':
+      return v === '00000000-0000-0000-0000-000000000000' || /^\u0000{16}$/.test(String(v));
+    case 'Tuple':
+      return typeof v === 'object' && v !== null && t.fields.every((f) => isZero(f.type, (v as Record<string, unknown>)[f.name]));
+    default:
+      return v === 0 || v === '' || v === false;
+  }
+}
+
 function isZeroDefault(c: Column): boolean {
-  const v = c.default?.value;
-  if (c.type.t === 'Nullable') return v === null;
-  if (c.type.t === 'Array') return Array.isArray(v) && v.length === 0;
-  if (c.type.t === 'Map') return typeof v === 'object' && v !== null && Object.keys(v).length === 0;
-  if (c.type.t === 'Enum') return c.type.symbols[0] === v;
-  return v === 0 || v === '' || v === false;
+  return isZero(c.type, c.default?.value);
 }
 
 /** The change from `before` to `after`; what evolve cannot roll is a UsageError naming each field. */

@@ -4,7 +4,7 @@
  * table, each leg's ingest over the last minute) and the Connect worker (connector and
  * task states, traces).
  *
- * Kafka and ClickHouse are required: not answering is a UsageError (exit 2). The
+ * Kafka and ClickHouse are required: not answering is a ServiceUnreachableError (exit 3). The
  * Connect worker is optional: not answering is said in its section.
  */
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -14,7 +14,7 @@ export interface OffsetRange {
 }
 
 import type { BuiltQuery } from '../clickhouse/query.js';
-import type { Content } from '../pipeline/content.js';
+import { COLUMNS_BEFORE_ALIASES, type Content } from '../pipeline/content.js';
 
 export type { BuiltQuery };
 export { qualified } from '../pipeline/ddl.js';
@@ -60,6 +60,7 @@ export function statsQuery(table: string, topic: string, ranges: OffsetRange[], 
       GROUP BY _partition
       ORDER BY _partition`,
     params,
+    settings: COLUMNS_BEFORE_ALIASES,
   };
 }
 
@@ -185,16 +186,17 @@ export function contentDiffQuery(left: string, right: string, topic: string, ran
   const params: Record<string, unknown> = { topic, limit };
   const where = rangeFilter(ranges, params);
   const side = (table: string) =>
-    `SELECT _partition, _offset, ${content.hash} AS h, tuple(${content.list}) AS row FROM ${table} WHERE ${where}`;
+    `SELECT _partition, _offset, ${content.hash} AS _row_hash, ${content.row()} AS _row FROM ${table} WHERE ${where}`;
   return {
     query: `
-      SELECT a._partition AS partition, a._offset AS offset, a.row AS left_row, b.row AS right_row
+      SELECT a._partition AS partition, a._offset AS offset, a._row AS left_row, b._row AS right_row
       FROM (${side(left)}) AS a
       INNER JOIN (${side(right)}) AS b ON a._partition = b._partition AND a._offset = b._offset
-      WHERE a.h != b.h
-      ORDER BY partition, offset
+      WHERE a._row_hash != b._row_hash
+      ORDER BY a._partition, a._offset
       LIMIT {limit:UInt32}`,
     params,
+    settings: COLUMNS_BEFORE_ALIASES,
   };
 }
 
@@ -202,13 +204,14 @@ export function contentDiffQuery(left: string, right: string, topic: string, ran
 export function contentDiffCountQuery(left: string, right: string, topic: string, ranges: OffsetRange[], content: Content): BuiltQuery {
   const params: Record<string, unknown> = { topic };
   const where = rangeFilter(ranges, params);
-  const side = (table: string) => `SELECT _partition, _offset, ${content.hash} AS h FROM ${table} WHERE ${where}`;
+  const side = (table: string) => `SELECT _partition, _offset, ${content.hash} AS _row_hash FROM ${table} WHERE ${where}`;
   return {
     query: `
       SELECT count() AS differing
       FROM (${side(left)}) AS a
       INNER JOIN (${side(right)}) AS b ON a._partition = b._partition AND a._offset = b._offset
-      WHERE a.h != b.h`,
+      WHERE a._row_hash != b._row_hash`,
     params,
+    settings: COLUMNS_BEFORE_ALIASES,
   };
 }

@@ -65,6 +65,14 @@ export interface DeadLetter {
   error?: string;
   /** The exception's class, e.g. the sink's exactly-once `...dlq.DuplicateException`. */
   exceptionClass?: string;
+  /** The innermost cause in the stack trace (`Class: message`), where the exception wraps one. */
+  rootCause?: string;
+}
+
+/** The last `Caused by:` of a Java stack trace: what went wrong beneath the wrappers. */
+export function rootCauseOf(stackTrace: string | undefined): string | undefined {
+  const causes = [...(stackTrace ?? '').matchAll(/^Caused by: (.+)$/gm)];
+  return causes.at(-1)?.[1]?.trim();
 }
 
 /**
@@ -96,6 +104,7 @@ export async function readDeadLetters(kafka: Kafka, admin: Admin, dlqTopic: stri
                 offset: BigInt(text('__connect.errors.offset') ?? '-1'),
                 error: text('__connect.errors.exception.message'),
                 exceptionClass: text('__connect.errors.exception.class.name'),
+                rootCause: rootCauseOf(text('__connect.errors.exception.stacktrace')),
               });
             }
             if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n)) remaining.delete(partition);

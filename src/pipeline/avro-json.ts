@@ -5,8 +5,8 @@
  *
  * Beyond the spec, for records written by hand: a union's value may be given bare when one
  * branch takes it; a long beyond 2^53 as a string of digits; a float as "NaN", "Infinity" or
- * "-Infinity"; a decimal as a number or a string such as "12.34"; a date as "2026-01-31"; a
- * timestamp as an ISO-8601 string; a time as "13:45:00.250".
+ * "-Infinity"; a decimal as a JSON number (12.34; a string is the spec's bytes); a date as
+ * "2026-01-31"; a timestamp as an ISO-8601 string; a time as "13:45:00.250".
  */
 import type { AvroNode } from './avro.js';
 import { decimalToBytes } from './edges.js';
@@ -45,11 +45,14 @@ function long(v: unknown, path: string): number | bigint {
   throw new AvroJsonError(path, `expected a long (an integer, or digits in a string), got ${show(v)}`);
 }
 
-/** A decimal given as a number or a string of digits at most `scale` decimals, as its unscaled value. */
-function decimalText(v: string | number, precision: number, scale: number, path: string): bigint {
-  const text = typeof v === 'number' ? String(v) : v.trim();
+/** A decimal given as a JSON number of at most `scale` decimals, as its unscaled value. */
+function decimalNumber(v: number, precision: number, scale: number, path: string): bigint {
+  const text = String(v);
+  if (/e/i.test(text) || text.replace(/^-|\./g, '').replace(/^0+/, '').length > 15) {
+    throw new AvroJsonError(path, `${text}: a JSON number holds about 15 digits exactly; write this decimal as the spec's bytes (its two's complement, one character per byte)`);
+  }
   const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!m) throw new AvroJsonError(path, `expected a decimal such as "12.34", got ${show(v)}`);
+  if (!m) throw new AvroJsonError(path, `expected a decimal such as 12.34, got ${show(v)}`);
   const fraction = m[3] ?? '';
   if (fraction.length > scale) throw new AvroJsonError(path, `${text} has ${fraction.length} decimals; the schema's scale is ${scale}`);
   const unscaled = BigInt(`${m[1]}${m[2]}${fraction.padEnd(scale, '0')}`);
@@ -78,7 +81,9 @@ const UNIT: Record<string, bigint> = {
 function isoTimestamp(v: string, logical: string, path: string): number | bigint {
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/.exec(v.trim());
   const ms = m ? Date.parse(`${m[1]}T${m[2]}${m[4] ?? 'Z'}`) : NaN;
-  if (!m || Number.isNaN(ms)) throw new AvroJsonError(path, `expected a ${logical} as a number or an ISO-8601 time such as 2026-01-31T12:00:00.123Z, got ${show(v)}`);
+  // Date.parse rolls an impossible date or time over: in UTC, it must read back as given.
+  const rolled = m && !m[4]?.match(/^[+-]/) && !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) !== `${m[1]}T${m[2]}`;
+  if (!m || Number.isNaN(ms) || rolled) throw new AvroJsonError(path, `expected a ${logical} as a number or an ISO-8601 time such as 2026-01-31T12:00:00.123Z, got ${show(v)}`);
   const fraction = (m[3] ?? '').padEnd(9, '0');
   const n = BigInt(ms) * UNIT[logical]! + (BigInt(fraction) * UNIT[logical]!) / 1_000_000n;
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
@@ -110,12 +115,13 @@ export function fromAvroJson(node: AvroNode, v: unknown, path: string): unknown 
     case 'int': {
       if (node.logical?.type === 'date' && typeof v === 'string') {
         const ms = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : NaN;
-        if (Number.isNaN(ms)) throw new AvroJsonError(path, `expected a date as days since 1970-01-01 or as 2026-01-31, got ${show(v)}`);
+        // Date.parse rolls an impossible day over (02-30 is 03-02): the date must read back as given.
+        if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== v) throw new AvroJsonError(path, `expected a date as days since 1970-01-01 or as 2026-01-31, got ${show(v)}`);
         return ms / 86_400_000;
       }
       if (node.logical?.type === 'time-millis' && typeof v === 'string') {
         const m = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/.exec(v);
-        if (!m) throw new AvroJsonError(path, `expected a time as milliseconds after midnight or as 13:45:00.250, got ${show(v)}`);
+        if (!m || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3]) > 59) throw new AvroJsonError(path, `expected a time as milliseconds after midnight or as 13:45:00.250, got ${show(v)}`);
         return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number((m[4] ?? '').padEnd(3, '0'));
       }
       if (typeof v !== 'number' || !Number.isInteger(v) || v < INT_MIN || v > INT_MAX) throw new AvroJsonError(path, `expected an int (an integer from -2^31 to 2^31-1), got ${show(v)}`);
@@ -140,9 +146,7 @@ export function fromAvroJson(node: AvroNode, v: unknown, path: string): unknown 
     case 'fixed': {
       const l = node.logical;
       const size = node.kind === 'fixed' ? node.size : undefined;
-      if (l?.type === 'decimal' && (typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())))) {
-        return decimalToBytes(decimalText(v, l.precision, l.scale, path), size);
-      }
+      if (l?.type === 'decimal' && typeof v === 'number') return decimalToBytes(decimalNumber(v, l.precision, l.scale, path), size);
       if (l?.type === 'uuid' && typeof v === 'string' && /^[0-9a-fA-F-]{36}$/.test(v)) return Buffer.from(v.replace(/-/g, ''), 'hex');
       const b = jsonBytes(v, path);
       if (size !== undefined && b.length !== size) throw new AvroJsonError(path, `a fixed of ${size} bytes, got ${b.length}`);

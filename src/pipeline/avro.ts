@@ -93,6 +93,23 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
   return { line, col: offset - before.lastIndexOf('\n') };
 }
 
+/**
+ * Where a JSON error is when Node's message names no position: the unexpected token after the
+ * text it quotes (a trailing comma's closing bracket), else where YAML's parser (which reads
+ * JSON) stops, else the end (the text ends too early).
+ */
+function unplacedJsonError(text: string, message: string): { line: number; col: number } {
+  // V8: `Unexpected token ']', "<text>" is not valid JSON`, the text cut to `...<text>` or `<text>...` when long.
+  const quoted = /Unexpected token '(.)', (?:"|\.\.\.)([\s\S]*?)(?:\.\.\.)?" is not valid JSON/.exec(message);
+  if (quoted) {
+    const at = text.indexOf(quoted[2]!);
+    const token = at >= 0 ? text.indexOf(quoted[1]!, at) : -1;
+    if (token >= 0) return lineCol(text, token);
+  }
+  const yamlError = YAML.parseDocument(text, { prettyErrors: true }).errors[0]?.linePos?.[0];
+  return yamlError ?? lineCol(text, text.trimEnd().length);
+}
+
 /** JSON.parse's error, with the line and column Node's message gives only as a character position. */
 function parseJson(text: string, source: string): unknown {
   try {
@@ -100,7 +117,7 @@ function parseJson(text: string, source: string): unknown {
   } catch (e) {
     const message = (e as Error).message;
     const pos = /position (\d+)/.exec(message);
-    const where = pos ? lineCol(text, Number(pos[1])) : undefined;
+    const where = pos ? lineCol(text, Number(pos[1])) : unplacedJsonError(text, message);
     throw new AvroSchemaError(`${source}${where ? `:${where.line}:${where.col}` : ''}: not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`);
   }
 }

@@ -70,6 +70,16 @@ function needsCanon(t: ChType): boolean {
 
 let lambdaDepth = 0;
 
+/** `body` given the depth of a lambda nested in the expression being built, so its parameter names (x0, k1, ...) never shadow an enclosing one. */
+function nested(body: (depth: number) => string): string {
+  const depth = lambdaDepth++;
+  try {
+    return body(depth);
+  } finally {
+    lambdaDepth--;
+  }
+}
+
 /**
  * The canonical form of a value of type `t` as a ClickHouse expression, the same on both legs
  * and the topic's table, so that one hash means one value:
@@ -87,23 +97,11 @@ export function canonical(expr: string, t: ChType): string {
       return `if(isNaN(${expr}), CAST(nan AS ${t.t}), ${expr})`;
     case 'Nullable':
       return canonical(expr, t.of);
-    case 'Array': {
-      const x = `x${lambdaDepth++}`;
-      try {
-        return `arrayMap(${x} -> ${canonical(x, t.of)}, ${expr})`;
-      } finally {
-        lambdaDepth--;
-      }
-    }
-    case 'Map': {
+    case 'Array':
+      return nested((d) => `arrayMap(x${d} -> ${canonical(`x${d}`, t.of)}, ${expr})`);
+    case 'Map':
       if (!needsCanon(t.value)) return `mapSort(${expr})`;
-      const [k, v] = [`k${lambdaDepth}`, `v${lambdaDepth++}`];
-      try {
-        return `mapSort(mapApply((${k}, ${v}) -> (${k}, ${canonical(v, t.value)}), ${expr}))`;
-      } finally {
-        lambdaDepth--;
-      }
-    }
+      return nested((d) => `mapSort(mapApply((k${d}, v${d}) -> (k${d}, ${canonical(`v${d}`, t.value)}), ${expr}))`);
     case 'Tuple':
       return `tuple(${t.fields.map((f, i) => canonical(`tupleElement(${expr}, ${i + 1})`, f.type)).join(', ')})`;
     default:
@@ -118,4 +116,64 @@ export function canonical(expr: string, t: ChType): string {
 export function hashArgument(expr: string, t: ChType): string {
   const c = canonical(expr, t);
   return t.t === 'Nullable' ? `tuple(${c})` : c;
+}
+
+function hasEnum(t: ChType): boolean {
+  switch (t.t) {
+    case 'Enum':
+      return true;
+    case 'Nullable':
+    case 'Array':
+      return hasEnum(t.of);
+    case 'Map':
+      return hasEnum(t.value);
+    case 'Tuple':
+      return t.fields.some((f) => hasEnum(f.type));
+    default:
+      return false;
+  }
+}
+
+/**
+ * A value of type `t` as an expression ClickHouse can always print. An enum column can hold a
+ * number that is none of its symbols (the Kafka engine inserts 0 for an enum field the record
+ * lacks; ClickHouse then refuses to print the row): such a value prints as `<not a symbol: 0>`,
+ * every symbol as itself.
+ */
+export function display(expr: string, t: ChType): string {
+  if (!hasEnum(t)) return expr;
+  switch (t.t) {
+    case 'Enum': {
+      const n = `CAST(${expr}, 'Int16')`;
+      const values = t.symbols.map((_, i) => i + 1).join(', ');
+      return `transform(${n}, [${values}], [${t.symbols.map(sqlString).join(', ')}], concat('<not a symbol: ', toString(${n}), '>'))`;
+    }
+    case 'Nullable':
+      return `if(isNull(${expr}), NULL, ${display(`assumeNotNull(${expr})`, t.of)})`;
+    case 'Array':
+      return nested((d) => `arrayMap(x${d} -> ${display(`x${d}`, t.of)}, ${expr})`);
+    case 'Map':
+      return nested((d) => `mapApply((k${d}, v${d}) -> (k${d}, ${display(`v${d}`, t.value)}), ${expr})`);
+    case 'Tuple':
+      return `CAST(tuple(${t.fields.map((f, i) => display(`tupleElement(${expr}, ${i + 1})`, f.type)).join(', ')}), ${sqlString(`Tuple(${t.fields.map((f) => `${quoteIdent(f.name)} ${renderType(displayType(f.type))}`).join(', ')})`)})`;
+    default:
+      return expr;
+  }
+}
+
+/** The type of `display(expr, t)`: every enum a String. */
+function displayType(t: ChType): ChType {
+  switch (t.t) {
+    case 'Enum':
+      return { t: 'String' };
+    case 'Nullable':
+    case 'Array':
+      return { t: t.t, of: displayType(t.of) };
+    case 'Map':
+      return { t: 'Map', value: displayType(t.value) };
+    case 'Tuple':
+      return { t: 'Tuple', fields: t.fields.map((f) => ({ name: f.name, type: displayType(f.type) })) };
+    default:
+      return t;
+  }
 }

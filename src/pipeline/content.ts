@@ -3,7 +3,7 @@
  * their canonical forms (clickhouse-type.ts: NaN, map order, NULL), the same expression on
  * both legs' tables and on the topic witness's table.
  */
-import { hashArgument, quoteIdent } from './clickhouse-type.js';
+import { display, hashArgument, quoteIdent } from './clickhouse-type.js';
 import type { Column } from './mapping.js';
 
 /** The event columns, comma-separated and quoted, in schema order, each with `prefix` (`l.`). */
@@ -21,6 +21,12 @@ export function columnHash(c: Column, prefix = ''): string {
   return `cityHash64(${hashArgument(`${prefix}${quoteIdent(c.name)}`, c.type)})`;
 }
 
+/**
+ * The settings of every query that names a pipeline's columns beside its own aliases: a field
+ * may share an alias's name (`rows`, `partition`, `h`), and the column must win.
+ */
+export const COLUMNS_BEFORE_ALIASES = { prefer_column_name_to_alias: 1 } as const;
+
 /** What parity needs of a pipeline's columns. */
 export interface Content {
   columns: Column[];
@@ -28,8 +34,15 @@ export interface Content {
   list: string;
   /** The content hash over unprefixed columns. */
   hash: string;
+  /** The columns as one tuple ClickHouse can always print (display), each with `prefix`. */
+  row(prefix?: string): string;
 }
 
 export function contentOf(columns: Column[]): Content {
-  return { columns, list: columnList(columns), hash: contentHash(columns) };
+  return { columns, list: columnList(columns), hash: contentHash(columns), row: (prefix = '') => rowTuple(columns, prefix) };
+}
+
+/** The columns as one printable tuple (an enum column may hold a number none of its symbols). */
+export function rowTuple(columns: Column[], prefix = ''): string {
+  return `tuple(${columns.map((c) => display(`${prefix}${quoteIdent(c.name)}`, c.type)).join(', ')})`;
 }

@@ -68,8 +68,9 @@ export function kafkaEngineSettings(p: Pipeline, endpoints: KafkaEngineEndpoints
     ['kafka_handle_error_mode', sqlString(k.errorMode)],
     ['kafka_num_consumers', String(k.consumers)],
     ['kafka_flush_interval_ms', String(k.flushIntervalMs)],
-    // A record written with an older schema (without a field a later one added) takes the
-    // column's DEFAULT, the field's Avro default, as a reader with the new schema would.
+    // A record written with an older schema (without a field a later one added) is read, not
+    // refused: the field takes its type's zero (the Kafka table has no DEFAULT; ClickHouse's
+    // Avro reader does not apply the Avro default), which parity names as a difference.
     ['input_format_avro_allow_missing_fields', '1'],
   ];
   if (k.skipBrokenMessages > 0) settings.push(['kafka_skip_broken_messages', String(k.skipBrokenMessages)]);

@@ -254,6 +254,10 @@ export function parsePipelineFile(file: string, text: string): PipelineFile {
   const parsed = PipelineFileSchema.safeParse(doc.toJS());
   if (parsed.success) return parsed.data;
   const lineOf = (at: (string | number)[]) => {
+    // A key's own line (its value may start on the next one), else the nearest node's.
+    const parent = doc.getIn(at.slice(0, -1), true) as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | undefined;
+    const key = parent?.items?.find((pair) => pair.key?.value === at.at(-1))?.key;
+    if (key?.range) return counter.linePos(key.range[0]).line;
     for (let n = at.length; n >= 0; n--) {
       const node = doc.getIn(at.slice(0, n), true) as { range?: [number, number, number] } | undefined;
       if (node?.range) return counter.linePos(node.range[0]).line;
@@ -287,12 +291,18 @@ export function loadPipelines(dir: string, defaults: { database: string }): Pipe
     .filter((f) => PIPELINE_EXTENSIONS.some((e) => f.endsWith(e)))
     .sort()
     .map((f) => path.join(dir, f));
-  const pipelines = files.map((file) => {
+  const defs = files.map((file) => {
     const def = parsePipelineFile(file, readFileSync(file, 'utf8'));
     const base = path.basename(file).replace(/\.ya?ml$/, '');
     if (base !== def.name) throw new PipelineError(`${file}: the file of pipeline ${def.name} must be named ${def.name}.yaml (commands find a pipeline by its file name)`);
-    return resolvePipeline(def, file, defaults);
+    return { def, pipeline: resolvePipeline(def, file, defaults) };
   });
+  // Pipelines sharing a connector share its one DLQ: <connector>-dlq unless one of them names it.
+  const pipelines = defs.map((d) => d.pipeline);
+  for (const p of pipelines) {
+    const sharing = defs.filter((d) => d.pipeline.connector.name === p.connector.name);
+    if (sharing.length > 1 && sharing.every((d) => d.def.connector.dlqTopic === undefined)) p.connector.dlqTopic = `${p.connector.name}-dlq`;
+  }
   checkTogether(pipelines);
   return pipelines;
 }

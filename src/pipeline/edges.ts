@@ -110,6 +110,7 @@ export function edgeValues(node: AvroNode): EdgeValue[] {
         { label: 'NaN', value: NaN },
         { label: '+Inf', value: Infinity },
         { label: '-Inf', value: -Infinity },
+        { label: '0.1 (as near as a float gets)', value: Math.fround(0.1) },
         { label: 'max float', value: 3.4028234663852886e38 },
         { label: 'min subnormal float', value: 1.401298464324817e-45 },
       ];
@@ -120,6 +121,7 @@ export function edgeValues(node: AvroNode): EdgeValue[] {
         { label: 'NaN', value: NaN },
         { label: '+Inf', value: Infinity },
         { label: '-Inf', value: -Infinity },
+        { label: '0.1 (no float holds it)', value: 0.1 },
         { label: 'max double', value: Number.MAX_VALUE },
         { label: 'min subnormal double', value: Number.MIN_VALUE },
       ];

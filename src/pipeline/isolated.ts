@@ -34,7 +34,7 @@ export function isolatedPipeline(dir: string, tag: string, database: string, sch
       schema: { file: schemaFile },
       topic: { partitions: 3, replication: 1, ...extra.topic, name: tag },
       clickhouse: { ...extra.clickhouse, database },
-      connector: { exactlyOnce: false, tasksMax: 1, maxPollRecords: 5000, ...extra.connector, name: `it-${tag}` },
+      connector: { exactlyOnce: false, tasksMax: 1, maxPollRecords: 5000, name: `it-${tag}`, ...extra.connector },
       kafkaEngine: { consumers: 1, skipBrokenMessages: 0, errorMode: 'stream', flushIntervalMs: 1000, ...extra.kafkaEngine, group: `${tag}_ch` },
     },
     database,

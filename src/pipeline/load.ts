@@ -5,12 +5,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { resolveEnv } from '../config.js';
 import { projectRoot } from '../paths.js';
 import { AvroSchemaError, parseKeySchema, parseSchema, type ParsedSchema, type ParsedType } from './avro.js';
 import { loadPipelines, PipelineError, selectPipelines, type Pipeline } from './definition.js';
 import { columnsOf, type Column } from './mapping.js';
 
-export function pipelinesDir(env: Record<string, string | undefined> = process.env): string {
+/** The directory of pipeline files; `env` defaults to the kit's (the process environment over .stack/stack.env and .env). */
+export function pipelinesDir(env: Record<string, string | undefined> = resolveEnv()): string {
   return env.KIT_PIPELINES_DIR ? path.resolve(env.KIT_PIPELINES_DIR) : path.join(projectRoot, 'pipelines');
 }
 
@@ -26,7 +28,7 @@ export interface ChooseOptions {
 
 /** The pipelines a command acts on (see the module comment); bad input is a PipelineError. */
 export function choosePipelines(o: ChooseOptions): Pipeline[] {
-  const env = o.env ?? process.env;
+  const env = o.env ?? resolveEnv();
   const dir = pipelinesDir(env);
   const all = loadPipelines(dir, { database: o.database });
   const requested = o.requested ?? (env.KIT_PIPELINE || undefined);

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { describeType, type AvroField, type AvroNode, type ParsedSchema } from './avro.js';
 import { renderType, type ChType } from './clickhouse-type.js';
 
-/** One row of the mapping table (README, `pipeline:types`). */
+/** One row of the mapping table (README's, checked against this by the static tests). */
 export interface MappingRow {
   avro: string;
   clickhouse: string;
@@ -22,9 +22,9 @@ export const MAPPING_TABLE: MappingRow[] = [
   { avro: 'double', clickhouse: 'Float64', note: '' },
   { avro: 'string', clickhouse: 'String', note: '' },
   { avro: 'bytes', clickhouse: 'String', note: 'the bytes as they are' },
-  { avro: 'fixed(N)', clickhouse: 'FixedString(N)', note: '' },
+  { avro: 'fixed(N)', clickhouse: 'FixedString(N)', note: 'the connector dead-letters bytes that are not UTF-8 (type conformance)' },
   { avro: 'enum', clickhouse: 'Enum8 / Enum16', note: "the schema's symbols, in order, valued 1..n" },
-  { avro: 'bytes or fixed (decimal(P, S))', clickhouse: 'Decimal(P, S)', note: 'P up to 76' },
+  { avro: 'bytes or fixed (decimal(P, S))', clickhouse: 'Decimal(P, S)', note: "P up to 76; on fixed, the connector's Avro converter dead-letters every record (type conformance)" },
   { avro: 'string (uuid)', clickhouse: 'UUID', note: 'uuid on fixed(16) is refused: the Kafka engine reads a UUID from its text only' },
   { avro: 'int (date)', clickhouse: 'Date32', note: 'days since 1970-01-01; Date cannot hold dates before 1970' },
   { avro: 'int (time-millis)', clickhouse: 'Int32', note: 'milliseconds after midnight, as the record holds them' },
@@ -37,9 +37,15 @@ export const MAPPING_TABLE: MappingRow[] = [
   { avro: 'array<T>', clickhouse: 'Array(T)', note: '' },
   { avro: 'map<T>', clickhouse: 'Map(String, T)', note: 'parity compares maps sorted by key' },
   { avro: 'record', clickhouse: 'Tuple(name T, ...)', note: 'a nested record is a named tuple' },
-  { avro: '["null", T] or [T, "null"]', clickhouse: 'Nullable(T)', note: 'T a scalar type' },
-  { avro: 'a field default', clickhouse: 'DEFAULT <the default>', note: 'what a record written without the field reads (schema evolution)' },
+  { avro: '["null", T] or [T, "null"]', clickhouse: 'Nullable(T)', note: 'T a scalar type other than enum (the connector writes Nullable(Enum) without its null marker: refused)' },
+  { avro: 'a field default', clickhouse: 'DEFAULT <the default>', note: "what a record written without the field reads (schema evolution); the Kafka engine stores the type's zero instead (type conformance)" },
 ];
+
+/** The mapping table as Markdown, as the README holds it. */
+export function mappingTableMarkdown(): string {
+  const cell = (x: string) => x.replace(/\|/g, '\\|');
+  return ['| Avro | ClickHouse | note |', '|---|---|---|', ...MAPPING_TABLE.map((r) => `| ${cell(r.avro)} | \`${cell(r.clickhouse)}\` | ${cell(r.note)} |`)].join('\n');
+}
 
 /** A type a leg cannot carry: refused before anything is created. */
 export interface Refusal {
@@ -144,8 +150,17 @@ export function chTypeOf(node: AvroNode, path: string, refusals: Refusal[]): ChT
       if (!nullable) return t;
       if (t.t === 'Array' || t.t === 'Map' || t.t === 'Tuple') {
         return refuse(
-          `ClickHouse's Nullable cannot hold ${t.t === 'Tuple' ? 'a Tuple (a record)' : `an ${t.t}`}, so no table could tell null from an empty ${inner.kind}`,
+          `ClickHouse's Nullable cannot hold ${t.t === 'Tuple' ? 'a Tuple (a record)' : t.t === 'Array' ? 'an Array' : 'a Map'}, so no table could tell null from an empty ${inner.kind}`,
           `Make the field non-null with a default (${inner.kind === 'record' ? 'a record of nullable fields' : inner.kind === 'array' ? 'default []' : 'default {}'}), so "absent" has one representation.`,
+        );
+      }
+      if (t.t === 'Enum') {
+        // Measured with connector v1.5.0 (npm run conformance): its Nullable(Enum) writer omits
+        // the null marker, so ClickHouse reads every symbol as NULL and a null fails the batch.
+        return refuse(
+          'the sink connector writes a Nullable(Enum) column without its null marker: every symbol lands as NULL and a null record is dead-lettered',
+          'Make the field a non-null enum (a symbol such as UNKNOWN for "absent", as its default), or ["null", "string"].',
+          'the connector leg',
         );
       }
       return { t: 'Nullable', of: t };
@@ -153,15 +168,15 @@ export function chTypeOf(node: AvroNode, path: string, refusals: Refusal[]): ChT
   }
 }
 
-/** The reserved names: the kit's lineage columns and the Kafka engine's virtual columns. */
-export const RESERVED_COLUMNS = new Set(['_topic', '_partition', '_offset', '_kafka_timestamp', '_inserted_at', '_key', '_timestamp', '_timestamp_ms', '_headers', '_raw_message', '_error', '_part']);
+/** The reserved names: the kit's lineage columns, the Kafka engine's virtual columns, the names parity's queries give their own columns. */
+export const RESERVED_COLUMNS = new Set(['_topic', '_partition', '_offset', '_kafka_timestamp', '_inserted_at', '_key', '_timestamp', '_timestamp_ms', '_headers', '_raw_message', '_error', '_part', '_row', '_row_hash', '_witness_decoded', '_witness_unfit']);
 
 /** Both legs' event columns, in schema order; refuses (all at once) what cannot be carried. */
 export function columnsOf(schema: ParsedSchema, source: string): Column[] {
   const refusals: Refusal[] = [];
   const columns = schema.root.fields.map((f: AvroField) => {
     if (RESERVED_COLUMNS.has(f.name)) {
-      refusals.push({ field: f.name, type: describeType(f.type), leg: 'both legs', why: `${f.name} is a column the kit adds (lineage) or a virtual column of the Kafka engine`, fix: 'Rename the field.' });
+      refusals.push({ field: f.name, type: describeType(f.type), leg: 'both legs', why: `${f.name} is a name the kit uses itself (a lineage column, a column of parity's queries) or a virtual column of the Kafka engine`, fix: 'Rename the field.' });
     }
     const column: Column = { name: f.name, avro: f.type, type: chTypeOf(f.type, f.name, refusals) };
     if (f.default) column.default = f.default;

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StackPaths } from '../paths.js';
 
@@ -38,11 +38,35 @@ export function jarsResolved(paths: StackPaths): boolean {
   return existsSync(stamp) && readFileSync(stamp, 'utf8') === pomStamp(paths);
 }
 
+/** The directories the poms' copy-dependencies executions fill (their outputDirectory). */
+export function copiedJarDirs(paths: StackPaths): string[] {
+  return [paths.lib, path.join(paths.plugins, 'connect-file'), path.join(paths.plugins, 'apicurio-converter'), paths.zookeeperLib];
+}
+
+/**
+ * Removes the jars a previous resolution copied: Maven only adds, so a version a pom no longer
+ * names would stay beside its successor on the classpath. (A service still running keeps the
+ * jars it opened until it restarts.)
+ */
+export function removeCopiedJars(paths: StackPaths): number {
+  let removed = 0;
+  for (const dir of copiedJarDirs(paths)) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      if (!f.endsWith('.jar')) continue;
+      rmSync(path.join(dir, f));
+      removed++;
+    }
+  }
+  return removed;
+}
+
 /** Runs Maven when the jars are missing or the pom changed; Maven's own cache (~/.m2) makes reruns cheap. */
 export function resolveJars(paths: StackPaths, log: (line: string) => void): void {
   if (jarsResolved(paths)) return;
   log('resolving Kafka, Kafka Connect, Apicurio Registry and ZooKeeper from Maven Central (mvn dependency:copy-dependencies / unpack)...');
   const started = Date.now();
+  removeCopiedJars(paths);
   for (const run of mavenRuns(paths)) runMaven(paths, run);
   mkdirSync(paths.lib, { recursive: true });
   writeFileSync(path.join(paths.lib, '.pom-sha256'), pomStamp(paths));

@@ -8,7 +8,7 @@ import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, 
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyError, UsageError } from '../../src/cli.js';
+import { classifyError, UsageError } from '../../src/errors.js';
 import { projectRoot, stackPaths, type StackPaths } from '../../src/paths.js';
 import { connectorBuildDir, jarEntries, jdkTool } from '../../src/stack/connector/build.js';
 import { sha256 } from '../../src/stack/connector/digest.js';

@@ -13,7 +13,7 @@ import { clickhouseClient } from '../../src/clickhouse/client.js';
 import { loadConfig } from '../../src/config.js';
 import { caseSchema, TYPE_CASES } from '../../src/conformance/catalogue.js';
 import { parseSchema } from '../../src/pipeline/avro.js';
-import { renderType, hashArgument } from '../../src/pipeline/clickhouse-type.js';
+import { display, renderType, hashArgument, type ChType } from '../../src/pipeline/clickhouse-type.js';
 import { edgeValues } from '../../src/pipeline/edges.js';
 import { chTypeOf, type Refusal } from '../../src/pipeline/mapping.js';
 import { RowBinaryWriter, writeValue } from '../../src/pipeline/rowbinary.js';
@@ -46,7 +46,7 @@ function containerFile(schema: Record<string, unknown>, records: unknown[]): Buf
 const cases = TYPE_CASES.flatMap((c) => {
   const schema = caseSchema(c);
   const parsed = parseSchema(JSON.stringify(schema), c.name);
-  const node = parsed.root.fields[0]!.type;
+  const node = parsed.root.fields.find((f) => f.name === 'v')!.type;
   const refusals: Refusal[] = [];
   const type = chTypeOf(node, 'v', refusals);
   return refusals.length > 0 ? [] : [{ c, node, type, values: edgeValues(node) }];
@@ -88,5 +88,34 @@ describe("the kit's RowBinary against ClickHouse's Avro reader, per type", () =>
     for (const r of rows) expect({ value: x.values[r.i]!.label, same: r.same, ours: r.ours }).toEqual({ value: x.values[r.i]!.label, same: 1, ours: r.clickhouse });
     const back = await post(`SELECT i, v FROM ${db}.${name}_rb ORDER BY i FORMAT RowBinary`);
     expect(back.equals(ours), 'ClickHouse writes the same bytes back').toBe(true);
+  });
+});
+
+describe('a number in an enum column that is none of its symbols', () => {
+  // The Kafka engine inserts 0 for an enum field its record lacks; ClickHouse refuses to print it.
+  it('prints as <not a symbol: N> at any depth, every symbol as itself, so parity can show the row', async () => {
+    const level: ChType = { t: 'Enum', symbols: ['LOW', 'MID'] };
+    const type: ChType = { t: 'Tuple', fields: [{ name: 'e', type: level }, { name: 'n', type: { t: 'Nullable', of: level } }, { name: 'a', type: { t: 'Array', of: level } }, { name: 'm', type: { t: 'Map', value: level } }] };
+    await ch.command({ query: `CREATE TABLE ${db}.enum_zero (i Int32, v ${renderType(type)}) ENGINE = MergeTree ORDER BY i` });
+    const w = new RowBinaryWriter();
+    const row = (i: number, e: number, n: number | null, a: number[], m: [string, number][]) => {
+      w.int32(i);
+      w.int8(e);
+      if (n === null) w.uint8(1);
+      else (w.uint8(0), w.int8(n));
+      w.uleb128(a.length);
+      a.forEach((x) => w.int8(x));
+      w.uleb128(m.length);
+      m.forEach(([k, x]) => (w.string(k), w.int8(x)));
+    };
+    row(0, 0, 0, [1, 0], [['k', 0]]);
+    row(1, 2, null, [2], [['k', 1]]);
+    await post(`INSERT INTO ${db}.enum_zero FORMAT RowBinary`, w.take());
+    await expect(ch.query({ query: `SELECT v FROM ${db}.enum_zero`, format: 'JSONEachRow' }).then((r) => r.json())).rejects.toThrow(/Unexpected value 0 in enum/);
+    const rows = await (await ch.query({ query: `SELECT ${display('v', type)} AS shown, toString(${display('v', type)}) AS text FROM ${db}.enum_zero ORDER BY i`, format: 'JSONEachRow' })).json<{ shown: unknown; text: string }>();
+    expect(rows).toEqual([
+      { shown: { e: '<not a symbol: 0>', n: '<not a symbol: 0>', a: ['LOW', '<not a symbol: 0>'], m: { k: '<not a symbol: 0>' } }, text: "('<not a symbol: 0>','<not a symbol: 0>',['LOW','<not a symbol: 0>'],{'k':'<not a symbol: 0>'})" },
+      { shown: { e: 'MID', n: null, a: ['MID'], m: { k: 'LOW' } }, text: "('MID',NULL,['MID'],{'k':'LOW'})" },
+    ]);
   });
 });

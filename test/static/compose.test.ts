@@ -580,12 +580,21 @@ describe('ClickHouse XML', () => {
     expect(child(el, 'password')?.attrs.from_env).toBe('CLICKHOUSE_ADMIN_PASSWORD');
   });
 
-  it('lets the connector user write kit.events_connect and nothing else', () => {
+  it("lets the connector user write each shipped pipeline's connector table (kit.events_connect, kit.orders_connect) and nothing else", () => {
+    // A pipeline's connector table: clickhouse.connectorTable, else <name>_connect, in
+    // clickhouse.database, else the kit's database (kit).
+    const pipelineFiles = readdirSync(new URL('pipelines/', root)).filter((f) => /\.ya?ml$/.test(f));
+    const connectorTables = pipelineFiles.map((f) => {
+      const def = parse(read(`pipelines/${f}`)) as { name: string; clickhouse?: { connectorTable?: string; database?: string } };
+      return `${def.clickhouse?.database ?? 'kit'}.${def.clickhouse?.connectorTable ?? `${def.name}_connect`}`;
+    });
+    expect(connectorTables.sort()).toEqual(['kit.events_connect', 'kit.orders_connect']);
     const { el } = xmlUser('kit_connector');
     expect(child(el, 'access_management')).toBeUndefined();
     expect(child(el, 'password')?.attrs.from_env).toBe('CLICKHOUSE_CONNECTOR_PASSWORD');
     const grants = grantsOf(el);
-    expect(grants).toContain('GRANT INSERT ON kit.events_connect');
+    for (const table of connectorTables) expect(grants).toContain(`GRANT INSERT ON ${table}`);
+    const inserts: string[] = [];
     for (const g of grants) {
       expect(g, 'grant queries in users.xml take no TO clause').not.toMatch(/\sTO\s/i);
       expect(g).not.toMatch(/\bALL\b|\*\.\*|WITH GRANT OPTION|ACCESS MANAGEMENT|\bDROP\b|\bALTER\b|\bTRUNCATE\b/i);
@@ -593,12 +602,16 @@ describe('ClickHouse XML', () => {
       expect(m, `unexpected grant form: ${g}`).not.toBeNull();
       const privs = (m?.[1] ?? '').split(',').map((p) => p.trim());
       const target = m?.[2] ?? '';
-      if (privs.includes('INSERT')) expect(['kit.events_connect', 'kit.connect_state'], g).toContain(target);
+      if (privs.includes('INSERT')) {
+        expect([...connectorTables, 'kit.connect_state'], g).toContain(target);
+        inserts.push(target);
+      }
       if (privs.includes('CREATE TABLE')) expect(target, g).toBe('kit.connect_state');
       if (target === 'kit.*') expect(privs, g).toEqual(['SHOW DATABASES']);
     }
+    expect(inserts.sort()).toEqual([...connectorTables, 'kit.connect_state'].sort());
     // What the connector needs to start: describe its table and read system.columns.
-    expect(grants.some((g) => /SHOW COLUMNS.* ON kit\.events_connect$/.test(g))).toBe(true);
+    for (const table of connectorTables) expect(grants.some((g) => new RegExp(`SHOW COLUMNS.* ON ${table.replace('.', '\\.')}$`).test(g)), table).toBe(true);
     expect(grants).toContain('GRANT SELECT ON system.columns');
   });
 

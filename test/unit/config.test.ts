@@ -31,13 +31,22 @@ describe('config', () => {
     const dir = tempDir('kit-config-');
     const dotenv = path.join(dir, '.env');
     const stackEnv = path.join(dir, 'stack.env');
-    writeFileSync(stackEnv, 'CLICKHOUSE_URL=http://from-stack:8123\nCONNECT_URL=http://from-stack:8083\nKIT_TOPIC=stack_topic\n');
-    writeFileSync(dotenv, 'CLICKHOUSE_URL=http://from-dotenv:8123\nKIT_TOPIC=dotenv_topic\nCLICKHOUSE_DATABASE=dotenv_db\n');
-    const merged = resolveEnv({ KIT_TOPIC: 'env_topic' }, [stackEnv, dotenv]);
+    writeFileSync(stackEnv, 'CLICKHOUSE_URL=http://from-stack:8123\nCONNECT_URL=http://from-stack:8083\nKIT_PIPELINE=stack_pipeline\n');
+    writeFileSync(dotenv, 'CLICKHOUSE_URL=http://from-dotenv:8123\nKIT_PIPELINE=dotenv_pipeline\nCLICKHOUSE_DATABASE=dotenv_db\n');
+    const merged = resolveEnv({ KIT_PIPELINE: 'env_pipeline' }, [stackEnv, dotenv]);
     expect(merged.CLICKHOUSE_URL).toBe('http://from-stack:8123');
     expect(merged.CONNECT_URL).toBe('http://from-stack:8083');
     expect(merged.CLICKHOUSE_DATABASE).toBe('dotenv_db');
-    expect(merged.KIT_TOPIC).toBe('env_topic');
+    expect(merged.KIT_PIPELINE).toBe('env_pipeline');
+    expect(loadConfig({ ...passwords, ...resolveEnv({}, [stackEnv, dotenv]) }).pipeline).toBe('stack_pipeline');
+  });
+
+  it('takes the pipeline commands act on from KIT_PIPELINE, and leaves topics and tables to the pipelines', () => {
+    expect(loadConfig({ ...passwords, KIT_PIPELINE: 'orders' }).pipeline).toBe('orders');
+    const c = loadConfig({ ...passwords, KIT_TOPIC: 'ignored', KIT_CONNECTOR_NAME: 'ignored' });
+    expect(c.pipeline).toBeUndefined();
+    expect(Object.keys(c).sort()).toEqual(['clickhouse', 'clickhouseKafka', 'connect', 'kafka', 'registry']);
+    expect(c.clickhouseKafka).toEqual({ brokerList: 'kafka:19092', registryUrl: 'http://schema-registry:8081' });
   });
 
   it('refuses a password with "$", naming the variable and the fix', () => {

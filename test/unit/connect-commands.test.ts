@@ -1,19 +1,22 @@
 /**
  * `npm run connector -- <verb>` as users call it: which connectors a verb acts on when
- * neither --name, --file nor --all is given.
+ * neither --pipeline, --name, --file nor --all is given, and what each of those chooses.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/cli.js';
 import { connectorProgram } from '../../src/connect/commands.js';
+import { writePipeline } from '../../src/pipeline/isolated.js';
 import { tempDir } from '../temp-dir.js';
+import { SCHEMAS } from './pipeline-fixtures.js';
 
 const definition = (name: string) => ({ name, config: { 'connector.class': 'FileStreamSink', topics: 'user_events', file: `/tmp/${name}.out` } });
 
 let dir = '';
+let pipelines = '';
 let stdout = '';
 let server: Server | undefined;
 const requests: string[] = [];
@@ -21,6 +24,12 @@ const requests: string[] = [];
 beforeEach(() => {
   dir = tempDir('kit-connectors-');
   for (const name of ['alpha', 'beta']) writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(definition(name)));
+  // Two pipelines of their own: gamma, the default, and delta.
+  pipelines = tempDir('kit-pipelines-');
+  writePipeline(pipelines, { name: 'gamma', default: true, schema: { file: SCHEMAS.userEvents } }, 'kit');
+  writePipeline(pipelines, { name: 'delta', schema: { file: SCHEMAS.orders } }, 'kit');
+  vi.stubEnv('KIT_PIPELINES_DIR', pipelines);
+  vi.stubEnv('KIT_PIPELINE', '');
   vi.stubEnv('CLICKHOUSE_ADMIN_PASSWORD', 'a');
   vi.stubEnv('CLICKHOUSE_CONNECTOR_PASSWORD', 'c');
   vi.stubEnv('CLICKHOUSE_READER_PASSWORD', 'r');
@@ -43,13 +52,15 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A worker that knows alpha and beta, each with one committed offset. */
+const OFFSETS: Record<string, number> = { alpha: 7, beta: 9, 'gamma-clickhouse-sink': 11, 'delta-clickhouse-sink': 13 };
+
+/** A worker that knows alpha, beta and both pipelines' connectors, each with one committed offset. */
 async function fakeWorker(): Promise<void> {
   server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    const m = /^\/connectors\/(alpha|beta)\/(config|offsets)$/.exec(req.url ?? '');
-    if (!m) return void res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error_code":404,"message":"not found"}');
-    const body = m[2] === 'config' ? definition(m[1]!).config : { offsets: [{ partition: { kafka_topic: 'user_events', kafka_partition: 0 }, offset: { kafka_offset: m[1] === 'alpha' ? 7 : 9 } }] };
+    const m = /^\/connectors\/([\w-]+)\/(config|offsets)$/.exec(req.url ?? '');
+    if (!m || OFFSETS[m[1]!] === undefined) return void res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error_code":404,"message":"not found"}');
+    const body = m[2] === 'config' ? definition(m[1]!).config : { offsets: [{ partition: { kafka_topic: 'user_events', kafka_partition: 0 }, offset: { kafka_offset: OFFSETS[m[1]!] } }] };
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
@@ -62,26 +73,57 @@ async function connector(...args: string[]): Promise<void> {
   await main();
 }
 
+const deployed = () => JSON.parse(stdout).connectors.map((c: { name: string }) => c.name);
+
 describe('connector verbs without a selection', () => {
-  it('deploy takes every definition in the directory', async () => {
+  it("deploy takes the default pipeline's connector", async () => {
     await connector('deploy', '--offline', '--json');
-    expect(JSON.parse(stdout).connectors.map((c: { name: string }) => c.name)).toEqual(['alpha', 'beta']);
+    expect(deployed()).toEqual(['gamma-clickhouse-sink']);
   });
 
-  it('deploy --name and --file still narrow it', async () => {
+  it('deploy takes the pipeline KIT_PIPELINE names over the default', async () => {
+    vi.stubEnv('KIT_PIPELINE', 'delta');
+    await connector('deploy', '--offline', '--json');
+    expect(deployed()).toEqual(['delta-clickhouse-sink']);
+  });
+
+  it('deploy --pipeline, --name, --file and --all choose instead', async () => {
     await connector('deploy', '--offline', '--json', '--name', 'beta');
-    expect(JSON.parse(stdout).connectors.map((c: { name: string }) => c.name)).toEqual(['beta']);
+    expect(deployed()).toEqual(['beta']);
     stdout = '';
     await connector('deploy', '--offline', '--json', '--file', 'alpha.json');
-    expect(JSON.parse(stdout).connectors.map((c: { name: string }) => c.name)).toEqual(['alpha']);
+    expect(deployed()).toEqual(['alpha']);
+    stdout = '';
+    await connector('deploy', '--offline', '--json', '--pipeline', 'delta');
+    expect(deployed()).toEqual(['delta-clickhouse-sink']);
+    stdout = '';
+    await connector('deploy', '--offline', '--json', '--name', 'delta-clickhouse-sink', '--name', 'alpha');
+    expect(deployed()).toEqual(['delta-clickhouse-sink', 'alpha']);
+    stdout = '';
+    await connector('deploy', '--offline', '--json', '--all');
+    expect(deployed()).toEqual(['delta-clickhouse-sink', 'gamma-clickhouse-sink', 'alpha', 'beta']);
   });
 
-  it('offsets reads every definition', async () => {
+  it('deploy --all with no other definitions takes every pipeline\'s connector', async () => {
+    for (const name of ['alpha', 'beta']) rmSync(path.join(dir, `${name}.json`));
+    await connector('deploy', '--offline', '--json', '--all');
+    expect(deployed()).toEqual(['delta-clickhouse-sink', 'gamma-clickhouse-sink']);
+  });
+
+  it("offsets reads the default pipeline's connector", async () => {
     await fakeWorker();
     await connector('offsets', '--json');
-    expect(JSON.parse(stdout).connectors).toEqual([
-      { name: 'alpha', offsets: [{ partition: 'user_events-0', offset: '7' }] },
-      { name: 'beta', offsets: [{ partition: 'user_events-0', offset: '9' }] },
+    expect(JSON.parse(stdout).connectors).toEqual([{ name: 'gamma-clickhouse-sink', offsets: [{ partition: 'user_events-0', offset: '11' }] }]);
+  });
+
+  it('offsets --all reads every connector', async () => {
+    await fakeWorker();
+    await connector('offsets', '--json', '--all');
+    expect(JSON.parse(stdout).connectors.map((c: { name: string; offsets: { offset: string }[] }) => [c.name, c.offsets[0]!.offset])).toEqual([
+      ['delta-clickhouse-sink', '13'],
+      ['gamma-clickhouse-sink', '11'],
+      ['alpha', '7'],
+      ['beta', '9'],
     ]);
   });
 
@@ -89,7 +131,7 @@ describe('connector verbs without a selection', () => {
     await fakeWorker();
     const err = await connector(...verb.split(' ')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toMatch(/acts only on connectors you choose: --name <connector>, --file <definition> or --all/);
+    expect((err as Error).message).toMatch(/acts only on connectors you choose: --pipeline <name>, --name <connector>, --file <definition> or --all/);
     expect(requests).toEqual([]);
   });
 
@@ -100,9 +142,11 @@ describe('connector verbs without a selection', () => {
     program.outputHelp();
     for (const verb of ['deploy', 'delete']) help += program.commands.find((c) => c.name() === verb)!.helpInformation();
     const text = help.replace(/\s+/g, ' ');
-    expect(text).toMatch(/Without --name, --file or --all: deploy and offsets act on every definition/);
+    expect(text).toMatch(/Without --pipeline, --name, --file or --all: deploy and offsets act on the default pipeline's connector \(KIT_PIPELINE, else the pipeline marked default\)/);
     expect(text).toMatch(/restart, pause, resume, stop, delete and offsets --reset refuse/);
-    expect(text).toMatch(/--all deploy every definition in the definitions directory \(the default without --name or --file\)/);
-    expect(text).toMatch(/--all delete every definition in the definitions directory \(delete needs --name, --file or --all\)/);
+    expect(text).toMatch(/--pipeline <name> deploy the connector of a pipeline in pipelines\/ \(a name, names joined by commas, or all\) \(without --pipeline, --name, --file or --all: the pipeline KIT_PIPELINE names, else the default one\)/);
+    expect(text).toMatch(/--all deploy every pipeline's connector and every definition in --dir/);
+    expect(text).toMatch(/--pipeline <name> delete the connector of a pipeline in pipelines\/ \(a name, names joined by commas, or all\) \(delete needs --pipeline, --name, --file or --all\)/);
+    expect(text).toMatch(/--all delete every pipeline's connector and every definition in --dir/);
   });
 });

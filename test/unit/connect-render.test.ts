@@ -5,7 +5,6 @@ import { UsageError } from '../../src/cli.js';
 import { loadConfig } from '../../src/config.js';
 import {
   DefinitionError,
-  DEFINITIONS_DIR,
   loadDefinition,
   parseDefinition,
   renderAll,
@@ -14,8 +13,11 @@ import {
 } from '../../src/connect/definitions.js';
 import { kitValues } from '../../src/connect/kit-values.js';
 import { lintConfig } from '../../src/connect/lint.js';
+import { connectorGroups, renderPipelineSinks, SINK_TEMPLATE } from '../../src/connect/pipeline-sink.js';
 import { isProviderReference, references, substituteKit } from '../../src/connect/placeholders.js';
+import { writePipeline } from '../../src/pipeline/isolated.js';
 import { tempDir as scratchDir } from '../temp-dir.js';
+import { SCHEMAS, shippedPipeline, shippedPipelines } from './pipeline-fixtures.js';
 
 const env = {
   CLICKHOUSE_ADMIN_PASSWORD: 'admin-pw',
@@ -24,7 +26,8 @@ const env = {
   CLICKHOUSE_PARITY_PASSWORD: 'parity-pw',
 };
 const config = loadConfig(env);
-const docker = kitValues(config, env);
+const userEvents = shippedPipeline('user_events');
+const docker = kitValues(config, env, [userEvents]);
 
 function tempDir(files: Record<string, string>): string {
   const dir = scratchDir('kit-connect-defs-');
@@ -69,12 +72,16 @@ describe('kit values', () => {
       clickhouse_ssl: 'false',
       registry_url: 'http://schema-registry:8081',
       database: 'kit',
-      table: 'events_connect',
-      topic: 'user_events',
+      topic2table: 'user_events=events_connect',
+      topics: 'user_events',
+      connector_name: 'clickhouse-sink',
+      dlq_topic: 'user_events-dlq',
+      tasks_max: '1',
+      max_poll_records: '5000',
       connector_user: 'kit_connector',
       exactly_once: 'false',
     });
-    const embedded = kitValues(config, env, { profile: 'embedded' });
+    const embedded = kitValues(config, env, [userEvents], { profile: 'embedded' });
     expect(embedded.values).toMatchObject({
       clickhouse_host: '127.0.0.1',
       clickhouse_port: '8123',
@@ -84,17 +91,35 @@ describe('kit values', () => {
 
   it('takes KIT_CONNECT_* overrides, and --exactly-once over KIT_CONNECTOR_EXACTLY_ONCE', () => {
     const e = { ...env, KIT_CONNECT_CLICKHOUSE_HOST: 'ch.internal', KIT_CONNECT_REGISTRY_URL: 'http://reg:8080/', KIT_CONNECTOR_EXACTLY_ONCE: 'true' };
-    const v = kitValues(config, e).values;
+    const v = kitValues(config, e, [userEvents]).values;
     expect(v.clickhouse_host).toBe('ch.internal');
     expect(v.registry_url).toBe('http://reg:8080');
     expect(v.exactly_once).toBe('true');
-    expect(kitValues(config, e, { exactlyOnce: false }).values.exactly_once).toBe('false');
-    expect(kitValues(config, { ...env, KIT_CONNECT_PROFILE: 'embedded' }).profile).toBe('embedded');
+    expect(kitValues(config, e, [userEvents], { exactlyOnce: false }).values.exactly_once).toBe('false');
+    expect(kitValues(config, { ...env, KIT_CONNECT_PROFILE: 'embedded' }, [userEvents]).profile).toBe('embedded');
+  });
+
+  it("takes exactly-once from the pipeline unless KIT_CONNECTOR_EXACTLY_ONCE or --exactly-once say otherwise", () => {
+    const once = { ...userEvents, connector: { ...userEvents.connector, exactlyOnce: true } };
+    expect(kitValues(config, env, [once]).values.exactly_once).toBe('true');
+    expect(kitValues(config, { ...env, KIT_CONNECTOR_EXACTLY_ONCE: 'false' }, [once]).values.exactly_once).toBe('false');
+    expect(kitValues(config, env, [once], { exactlyOnce: false }).values.exactly_once).toBe('false');
+  });
+
+  it("carries every topic and table of the pipelines sharing a connector, and only the stack's values without one", () => {
+    const dir = scratchDir('kit-pipelines-');
+    const shared = { name: 'shared-sink', dlqTopic: 'shared-dlq', exactlyOnce: false, tasksMax: 2, maxPollRecords: 100 };
+    const a = writePipeline(dir, { name: 'a', schema: { file: SCHEMAS.userEvents }, connector: shared }, 'shop');
+    const b = writePipeline(dir, { name: 'b', schema: { file: SCHEMAS.orders }, connector: shared }, 'shop');
+    expect(kitValues(config, env, [a, b]).values).toMatchObject({ database: 'shop', topics: 'a,b', topic2table: 'a=a_connect,b=b_connect', connector_name: 'shared-sink', dlq_topic: 'shared-dlq', tasks_max: '2', max_poll_records: '100' });
+    const none = kitValues(config, env, []).values;
+    expect(none.database).toBe('kit');
+    expect(Object.keys(none).sort()).toEqual(['clickhouse_host', 'clickhouse_port', 'clickhouse_ssl', 'connector_user', 'database', 'registry_url']);
   });
 
   it('rejects malformed overrides as bad input', () => {
-    expect(() => kitValues(config, { ...env, KIT_CONNECTOR_EXACTLY_ONCE: 'maybe' })).toThrow(UsageError);
-    expect(() => kitValues(config, { ...env, KIT_CONNECT_PROFILE: 'k8s' })).toThrow(/KIT_CONNECT_PROFILE/);
+    expect(() => kitValues(config, { ...env, KIT_CONNECTOR_EXACTLY_ONCE: 'maybe' }, [userEvents])).toThrow(UsageError);
+    expect(() => kitValues(config, { ...env, KIT_CONNECT_PROFILE: 'k8s' }, [userEvents])).toThrow(/KIT_CONNECT_PROFILE/);
   });
 });
 
@@ -130,7 +155,7 @@ describe('definitions', () => {
   it('renders kit placeholders, keeps worker references verbatim and adds the name', () => {
     const def = parseDefinition('d.json', JSON.stringify({
       name: 'd',
-      config: { 'connector.class': 'X', topics: '${kit:topic}', 'tasks.max': 2, ok: true, password: '${env:CLICKHOUSE_CONNECTOR_PASSWORD}' },
+      config: { 'connector.class': 'X', topics: '${kit:topics}', 'tasks.max': 2, ok: true, password: '${env:CLICKHOUSE_CONNECTOR_PASSWORD}' },
     }));
     const { rendered, problems } = renderDefinition(def, docker, env);
     expect(problems).toEqual([]);
@@ -153,7 +178,7 @@ describe('definitions', () => {
       config: { 'connector.class': 'X', a: '1', b: '2' },
       profiles: { embedded: { a: 'one', b: null, c: '${kit:registry_url}' } },
     }));
-    const embedded = kitValues(config, env, { profile: 'embedded' });
+    const embedded = kitValues(config, env, [userEvents], { profile: 'embedded' });
     expect(renderDefinition(def, embedded, env).rendered!.config).toEqual({ 'connector.class': 'X', a: 'one', c: 'http://127.0.0.1:8081', name: 'd' });
     expect(renderDefinition(def, docker, env).rendered!.config).toEqual({ 'connector.class': 'X', a: '1', b: '2', name: 'd' });
   });
@@ -174,12 +199,20 @@ describe('definitions', () => {
   });
 });
 
-describe('the ClickHouse sink definition', () => {
-  const def = loadDefinition(path.join(DEFINITIONS_DIR, 'clickhouse-sink.json'));
+describe("the pipelines' ClickHouse sink", () => {
+  const def = loadDefinition(SINK_TEMPLATE);
+  const all = shippedPipelines();
 
-  it('renders for the Docker stack and passes lint', () => {
-    const r = renderAll([def], docker, env)[0]!;
+  it("renders the shipped user_events pipeline's connector for the Docker stack and passes lint", () => {
+    const rendered = renderPipelineSinks(config, env, [userEvents], all);
+    expect(rendered).toHaveLength(1);
+    const r = rendered[0]!;
+    expect(r.name).toBe('clickhouse-sink');
+    expect(r.file).toBe('connect/pipeline-sink.json for user_events');
     expect(r.config).toMatchObject({
+      name: 'clickhouse-sink',
+      'tasks.max': '1',
+      'consumer.override.max.poll.records': '5000',
       'connector.class': 'com.clickhouse.kafka.connect.ClickHouseSinkConnector',
       hostname: 'clickhouse',
       port: '8123',
@@ -205,9 +238,40 @@ describe('the ClickHouse sink definition', () => {
     expect(lintConfig(r.config, r.name)).toEqual([]);
   });
 
+  it("renders the shipped orders pipeline's own connector, lint-clean", () => {
+    const [r] = renderPipelineSinks(config, env, [shippedPipeline('orders')], all);
+    expect(r!.name).toBe('orders-clickhouse-sink');
+    expect(r!.config).toMatchObject({ topics: 'orders', topic2TableMap: 'orders=orders_connect', 'errors.deadletterqueue.topic.name': 'orders-dlq', 'key.converter': 'org.apache.kafka.connect.storage.StringConverter' });
+    expect(lintConfig(r!.config, r!.name)).toEqual([]);
+    expect(renderPipelineSinks(config, env, all, all).map((x) => x.name)).toEqual(['orders-clickhouse-sink', 'clickhouse-sink']);
+  });
+
+  it('renders one connector for the pipelines sharing it, with their settings and an Avro key converter for Avro keys', () => {
+    const dir = scratchDir('kit-pipelines-');
+    writeFileSync(path.join(dir, 'key.avsc'), '"long"');
+    const shared = { name: 'shared-sink', dlqTopic: 'shared-dlq', exactlyOnce: false, tasksMax: 1, maxPollRecords: 5000, settings: { 'batch.size': '100' } };
+    const a = writePipeline(dir, { name: 'a', schema: { file: SCHEMAS.userEvents }, connector: shared, key: { schema: 'key.avsc' } }, 'kit');
+    const b = writePipeline(dir, { name: 'b', schema: { file: SCHEMAS.orders }, connector: shared, key: { schema: 'key.avsc' } }, 'kit');
+    const c = writePipeline(dir, { name: 'c', schema: { file: SCHEMAS.orders } }, 'kit');
+    expect(connectorGroups([a, c, b]).map((g) => [g.name, g.pipelines.map((p) => p.name)])).toEqual([['shared-sink', ['a', 'b']], ['c-clickhouse-sink', ['c']]]);
+    const rendered = renderPipelineSinks(config, env, [b], [a, b, c], { overrides: { 'consumer.override.fetch.min.bytes': '1' } });
+    expect(rendered.map((r) => r.name)).toEqual(['shared-sink']);
+    const r = rendered[0]!;
+    expect(r.file).toBe('connect/pipeline-sink.json for a, b');
+    expect(r.config).toMatchObject({
+      topics: 'a,b',
+      topic2TableMap: 'a=a_connect,b=b_connect',
+      'errors.deadletterqueue.topic.name': 'shared-dlq',
+      'batch.size': '100',
+      'key.converter': 'io.confluent.connect.avro.AvroConverter',
+      'key.converter.schema.registry.url': 'http://schema-registry:8081',
+      'consumer.override.fetch.min.bytes': '1',
+    });
+    expect(lintConfig(r.config, r.name)).toEqual([]);
+  });
+
   it('switches to Apicurio on the embedded profile and exactly-once on request, still lint-clean', () => {
-    const kit = kitValues(config, env, { profile: 'embedded', exactlyOnce: true });
-    const r = renderAll([def], kit, env)[0]!;
+    const r = renderPipelineSinks(config, env, [userEvents], all, { profile: 'embedded', exactlyOnce: true })[0]!;
     expect(r.config['value.converter']).toBe('io.apicurio.registry.utils.converter.AvroConverter');
     expect(r.config['value.converter.apicurio.registry.url']).toBe('http://127.0.0.1:8081');
     expect(r.config['value.converter.schema.registry.url']).toBeUndefined();
@@ -215,7 +279,7 @@ describe('the ClickHouse sink definition', () => {
     expect(lintConfig(r.config, r.name)).toEqual([]);
   });
 
-  it('documents every key it sets', () => {
-    expect(Object.keys(def.notes ?? {}).sort()).toEqual(Object.keys(def.config).sort());
+  it('documents every key it sets, and the name each rendered connector takes', () => {
+    expect(Object.keys(def.notes ?? {}).sort()).toEqual([...Object.keys(def.config), 'name'].sort());
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli.js';
+import { classifyError, EXIT, ServiceUnreachableError } from '../../src/errors.js';
 import { backoffMs, ConnectClient, ConnectHttpError, DEFAULT_RETRY, WorkerUnreachableError } from '../../src/connect/rest.js';
 
 let server: Server | undefined;
@@ -48,7 +48,7 @@ describe('ConnectClient', () => {
     await expect(client.serverInfo()).rejects.toThrow(/GET \/ answered 409: rebalance in progress/);
   });
 
-  it('retries an unreachable worker with backoff, then says so clearly (exit 2)', async () => {
+  it('retries an unreachable worker with backoff, then says so clearly (exit 3)', async () => {
     // Bind and close a port so nothing listens on it.
     const url = await serve(() => {});
     await new Promise<void>((r) => server!.close(() => r()));
@@ -57,7 +57,8 @@ describe('ConnectClient', () => {
     const client = new ConnectClient({ url, sleep: async (ms) => void waits.push(ms), retry: { unreachableAttempts: 4 } });
     const err = (await client.serverInfo().catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(WorkerUnreachableError);
-    expect(err).toBeInstanceOf(UsageError);
+    expect(err).toBeInstanceOf(ServiceUnreachableError);
+    expect(classifyError(err).exitCode).toBe(EXIT.unreachable);
     expect(err.message).toMatch(/worker at http:\/\/127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\) after 4 attempts/);
     expect(err.message).toMatch(/npm run stack:up/);
     expect(waits).toEqual([250, 500, 1000]);

@@ -1,24 +1,25 @@
-import { describe, expect, it } from 'vitest';
-import { isolatedUsersXml } from '../../src/stack/clickhouse/isolated-users.js';
+import { describe, expect, it, vi } from 'vitest';
+import { usersXml } from '../../src/clickhouse/users.js';
+import { ISOLATED_USERS, isolatedKitConfig, isolatedUsersXml } from '../../src/stack/clickhouse/isolated-users.js';
+import { PASSWORDS } from './pipeline-fixtures.js';
 
-const kitUsers = `<clickhouse><users>
-  <!-- <kit_reader>a comment, not a user</kit_reader> -->
-  <kit_connector><password from_env="CLICKHOUSE_CONNECTOR_PASSWORD"/><profile>default</profile>
-    <grants><query>GRANT INSERT ON kit.events_connect</query><query>GRANT SELECT ON system.columns</query><query>GRANT SHOW DATABASES ON kit.*</query></grants></kit_connector>
-  <kit_reader><password from_env="CLICKHOUSE_READER_PASSWORD"/><profile>kit_readonly</profile>
-    <grants><query>GRANT SELECT ON kit.*</query></grants></kit_reader>
-  <kit_parity><password from_env="CLICKHOUSE_PARITY_PASSWORD"/><profile>default</profile>
-    <grants><query>GRANT INSERT ON kit.parity_watermarks</query><query>GRANT CREATE TEMPORARY TABLE ON *.*</query></grants></kit_parity>
-</users></clickhouse>`;
+/** One user's element of a users file. */
+function user(xml: string, name: string): string {
+  const m = new RegExp(`<${name}>[\\s\\S]*?</${name}>`).exec(xml);
+  if (!m) throw new Error(`no user ${name}`);
+  return m[0];
+}
 
 describe("the isolated kits' users", () => {
-  const xml = isolatedUsersXml(kitUsers);
+  const xml = isolatedUsersXml();
 
   it("are the kit's connector, reader and parity users, renamed, with their passwords and profiles", () => {
-    expect(xml).toMatch(/<it_connector><password from_env="CLICKHOUSE_CONNECTOR_PASSWORD"\/><profile>default<\/profile>/);
-    expect(xml).toMatch(/<it_reader><password from_env="CLICKHOUSE_READER_PASSWORD"\/><profile>kit_readonly<\/profile>/);
-    expect(xml).toMatch(/<it_parity><password from_env="CLICKHOUSE_PARITY_PASSWORD"\/><profile>default<\/profile>/);
+    expect(user(xml, 'it_connector')).toMatch(/^<it_connector>\s*<password from_env="CLICKHOUSE_CONNECTOR_PASSWORD"\/>[\s\S]*<profile>default<\/profile>/);
+    expect(user(xml, 'it_reader')).toMatch(/^<it_reader>\s*<password from_env="CLICKHOUSE_READER_PASSWORD"\/>[\s\S]*<profile>kit_readonly<\/profile>/);
+    expect(user(xml, 'it_parity')).toMatch(/^<it_parity>\s*<password from_env="CLICKHOUSE_PARITY_PASSWORD"\/>[\s\S]*<profile>default<\/profile>/);
     expect(xml).not.toMatch(/kit_connector|kit_reader|kit_parity/);
+    // The isolated kits share the kit's admin: this file adds no other.
+    expect(xml).not.toMatch(/access_management|kit_admin/);
   });
 
   it('hold every grant on the kit database on it_*.* instead, and the others as they are', () => {
@@ -28,5 +29,22 @@ describe("the isolated kits' users", () => {
     expect(xml).toContain('<query>GRANT SELECT ON it_*.*</query>');
     expect(xml).toContain('<query>GRANT CREATE TEMPORARY TABLE ON *.*</query>');
     expect(xml).not.toMatch(/ON kit\./);
+  });
+
+  it('are written by the same code as the kit\'s users', () => {
+    expect(xml).toBe(usersXml(ISOLATED_USERS, { kitDatabase: 'it_*', pipelines: [{ database: 'it_*', connectorTable: '*' }] }, 'Isolated kits (tests, benchmarks): every grant on it_*.*.'));
+  });
+
+  it("give an isolated kit's config these users on a database of its own", () => {
+    for (const [k, v] of Object.entries(PASSWORDS)) vi.stubEnv(k, v);
+    let c;
+    try {
+      c = isolatedKitConfig('it_abc');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(c.clickhouse.database).toBe('it_abc');
+    expect([c.clickhouse.connector.user, c.clickhouse.reader.user, c.clickhouse.parity.user]).toEqual(['it_connector', 'it_reader', 'it_parity']);
+    expect(() => isolatedKitConfig('kit')).toThrow(/an isolated kit's database starts with it_: kit/);
   });
 });

@@ -1,10 +1,14 @@
 /** Parity reports built by hand, for the unit tests of what renders them. */
-import type { LegReport, ParityReport, PartitionReport } from '../../src/parity/verify.js';
+import { judge, type LegReport, type ParityReport, type PartitionReport } from '../../src/parity/model.js';
 
+/**
+ * A partition's figures; its findings are judged when the report is built (parityReport), as
+ * verify:parity judges them once.
+ */
 export function partitionReport(p: number, over: Partial<PartitionReport> = {}): PartitionReport {
   return {
     partition: p, expected: 100, rows: 100, distinctOffsets: 100, duplicates: 0, minOffset: '0', maxOffset: '99', errorRows: 0, deadLettered: 0,
-    errorOffsets: [], deadLetteredOffsets: [], deadLetteredLanded: 0, missing: 0, missingRanges: [], duplicateRanges: [], belowLogStart: 0, checksum: '1', ...over,
+    errorOffsets: [], deadLetteredOffsets: [], deadLetteredLanded: 0, missing: 0, missingRanges: [], duplicateRanges: [], belowLogStart: 0, checksum: '1', findings: [], ...over,
   };
 }
 
@@ -14,9 +18,10 @@ export function legReport(name: string, partitions: PartitionReport[], over: Par
   return { leg: name, table: `kit.${name}`, group: 'g', present: true, lag: [], partitions, totals, accountingHolds: true, exact: true, ...over };
 }
 
+/** A report of these legs, every partition's findings judged from its figures. */
 export function parityReport(legs: LegReport[], over: Partial<ParityReport> = {}): ParityReport {
-  return {
+  return judge({
     topic: 'user-events', source: 'topic', ranges: [], settled: true, legs,
     content: { compared: true, partitions: [], differing: 0, examples: [] }, exact: true, exitCode: 0, reasons: [], elapsedMs: 1500, ...over,
-  };
+  });
 }

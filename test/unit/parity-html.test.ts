@@ -41,4 +41,15 @@ describe('renderHtml', () => {
     const html = renderHtml(report);
     expect(html).not.toMatch(/<script|<link|src=|https?:\/\//);
   });
+
+  it('gives each pipeline a section of its own, and names it in the verdict', () => {
+    const html = renderHtml([
+      parityReport([legReport('connector', [partitionReport(0)])], { pipeline: 'user_events', topic: 'user_events' }),
+      parityReport([legReport('connector', [partitionReport(0)])], { pipeline: 'orders', topic: 'orders', exact: false, reasons: ['connector: 1 offsets missing'] }),
+    ]);
+    expect(html).toContain('<title>verify:parity 2 pipelines</title>');
+    expect(html.match(/<section class="pipeline"/g)).toHaveLength(2);
+    expect(html).toContain('<h2>pipeline orders: topic orders</h2>');
+    expect(html).toContain('PARITY DIFFERS: orders: connector: 1 offsets missing');
+  });
 });

@@ -31,10 +31,25 @@ describe('junitReport', () => {
 
   it('fails an absent leg only when the run required it', () => {
     const absent = leg('connector', [], { present: false, absentReason: 'table kit.x does not exist' });
-    const required = junitReport(report([absent, leg('kafka_engine', [partition(0)])], { reasons: ['connector: absent (table kit.x does not exist)'] }));
+    const required = junitReport(report([absent, leg('kafka_engine', [partition(0)])], { require: 'both', reasons: ['connector: absent (table kit.x does not exist)'] }));
     expect(required).toMatch(/name="user-events: leg present"[^>]*>\s*<failure message="absent: table kit.x does not exist"/);
-    const optional = junitReport(report([absent, leg('kafka_engine', [partition(0)])]));
-    expect(optional).toContain('<skipped/>');
-    expect(count(optional, /<failure/g)).toBe(0);
+    for (const require of ['any', undefined] as const) {
+      const optional = junitReport(report([absent, leg('kafka_engine', [partition(0)])], require ? { require } : {}));
+      expect(optional).toContain('<skipped/>');
+      expect(count(optional, /<failure/g)).toBe(0);
+    }
+  });
+
+  it('names each pipeline in its class names when it holds several reports', () => {
+    const xml = junitReport([
+      report([leg('connector', [partition(0)])], { pipeline: 'user_events', topic: 'user_events' }),
+      report([leg('kafka_engine', [partition(0, { missing: 1, distinctOffsets: 99, rows: 99, missingRanges: [{ from: '4', to: '4' }] })])], { pipeline: 'orders', topic: 'orders' }),
+    ]);
+    expect(xml).toContain('classname="parity.user_events.connector" name="user_events partition 0"');
+    expect(xml).toContain('classname="parity.orders.kafka_engine" name="orders partition 0"');
+    expect(xml).toMatch(/<testsuites name="verify:parity" tests="2" failures="1"/);
+    expect(xml).toContain('1 offsets missing: 4');
+    // One report reads as before: classes without the pipeline.
+    expect(junitReport([report([leg('connector', [partition(0)])], { pipeline: 'user_events' })])).toContain('classname="parity.connector"');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pastDeadLetters } from '../../src/parity/verify.js';
+import { pastDeadLetters } from '../../src/parity/settle.js';
 
 describe('a committed offset moved past dead-lettered records', () => {
   it('reaches the end when the partition ends with dead-lettered records', () => {

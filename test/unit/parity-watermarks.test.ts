@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { contentHash } from '../../src/pipeline/content.js';
 import { add64, advanceSumsQuery, partSumsQuery, rangesAbove, validWatermarks, ZERO_UUID, type Watermark } from '../../src/parity/incremental/watermarks.js';
+import { SCHEMAS, schemaFile } from './pipeline-fixtures.js';
 
 const mark = (over: Partial<Watermark>): Watermark => ({
   leg: 'kafka_engine', table: 'kit.events_kafka', partition: 0, firstOffset: 0n, watermark: 99n, rowCount: 100n, offsetsChecksum: 1n, contentChecksum: 2n, tableUuid: ZERO_UUID, parts: [], ...over,
@@ -80,15 +82,19 @@ describe('partSumsQuery', () => {
 
 describe('advanceSumsQuery', () => {
   it('counts the whole checked window and sums only from where each watermark moves, in one statement', () => {
+    const hash = contentHash(schemaFile(SCHEMAS.userEvents).columns);
     const q = advanceSumsQuery('kit.events_kafka', 't', [
       { partition: 0, windowFrom: 100n, from: 150n, to: 199n },
       { partition: 2, windowFrom: 100n, from: 100n, to: 199n },
       { partition: 1, windowFrom: 100n, from: 100n, to: 99n },
-    ]);
+    ], hash);
     expect(q.query).toMatch(/count\(\) AS window_rows/);
     expect(q.query).toMatch(/countIf\(_offset >= multiIf\(_partition = \{p0:Int32\}, \{f0:Int64\}, _partition = \{p1:Int32\}, \{f1:Int64\}, 0\)\) AS rows/);
     expect(q.params).toMatchObject({ p0: 0, lo0: '100', hi0: '199', f0: '150', p1: 2, lo1: '100', f1: '100' });
     expect(q.params).not.toHaveProperty('f2');
     expect(q.query).toMatch(/GROUP BY _part, _partition/);
+    // The content checksum hashes the pipeline's content with the offset.
+    expect(q.query).toContain(`sumIf(cityHash64(${hash}, _offset), _offset >= multiIf(`);
+    expect(hash).toBe("cityHash64(`id`, `user_id`, `action`, `event_time`, `version`, tuple(`referrer`))");
   });
 });

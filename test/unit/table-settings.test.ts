@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { loadSqlFiles } from '../../src/clickhouse/ddl.js';
 import { withTableSettings } from '../../src/clickhouse/table-settings.js';
+import { pipelineDdl } from '../../src/pipeline/ddl.js';
+import { SCHEMAS, schemaFile, shippedPipeline } from './pipeline-fixtures.js';
 
-const values = { database: 'kit', topic: 'user_events', consumer_group: 'g', kafka_broker_list: '127.0.0.1:9092', schema_registry_url: 'http://r' };
-const statements = () => loadSqlFiles(values).flatMap((f) => f.statements);
+const endpoints = { brokerList: '127.0.0.1:9092', registryUrl: 'http://r' };
+/** The shipped user_events pipeline's statements, as bench:pipeline takes them. */
+const statements = () => pipelineDdl(shippedPipeline('user_events'), schemaFile(SCHEMAS.userEvents).columns, endpoints).flatMap((f) => f.statements);
 const kafkaTable = (s: string[]) => s.find((x) => /ENGINE = Kafka/.test(x))!;
 
 describe('withTableSettings', () => {

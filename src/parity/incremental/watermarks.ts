@@ -5,6 +5,7 @@
  */
 import { rangeFilter, type BuiltQuery, type OffsetRange } from '../queries.js';
 import type { PartitionTruth } from '../truth.js';
+import { COLUMNS_BEFORE_ALIASES } from '../../pipeline/content.js';
 
 export interface Watermark {
   leg: string;
@@ -118,6 +119,7 @@ export function advanceSumsQuery(table: string, topic: string, ranges: AdvanceRa
       GROUP BY _part, _partition
       ORDER BY _partition, _part`,
     params,
+    settings: COLUMNS_BEFORE_ALIASES,
   };
 }
 

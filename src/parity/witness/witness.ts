@@ -81,7 +81,8 @@ export interface WitnessReport {
   sample: { percent: number; sampled: number; read: number; note: string };
   partitions: WitnessPartition[];
   legs: { leg: string; present: boolean; differing: number; columns: Record<string, number> }[];
-  examples: { leg: string; partition: number; offset: string; columns: string[]; topic: unknown; row: unknown; topicHasEvent: boolean; unfit: string[] }[];
+  /** `topic`, `row`: the rows as JSON; `topicText`, `rowText`: as ClickHouse writes them as text (-0, nan, inf as they are). */
+  examples: { leg: string; partition: number; offset: string; columns: string[]; topic: unknown; row: unknown; topicText: string; rowText: string; topicHasEvent: boolean; unfit: string[] }[];
   undecodable: { partition: number; offset: string; reason: string }[];
   /** Reading, decoding and loading the topic's records; comparing the legs with them. */
   phasesMs: { read: number; compare: number };
@@ -212,11 +213,11 @@ export async function topicWitness(topic: string, ranges: OffsetRange[], legs: W
     }
     legTotals.push(total);
     if (total.differing > 0 && examples.length < o.diffLimit) {
-      const rows = await queryRows<{ partition: number; offset: string; decoded: number; columns: string[]; topic_row: unknown; leg_row: unknown; unfit: string[] }>(
+      const rows = await queryRows<{ partition: number; offset: string; decoded: number; columns: string[]; topic_row: unknown; leg_row: unknown; unfit: string[]; topic_text: string; leg_text: string }>(
         o.session,
         legDiffExamplesQuery(leg.table, topic, suspect, o.diffLimit - examples.length, o.content),
       );
-      examples.push(...rows.map((r) => ({ leg: leg.leg, partition: r.partition, offset: r.offset, columns: r.columns, topic: r.topic_row, row: r.leg_row, topicHasEvent: n(r.decoded) === 1, unfit: r.unfit })));
+      examples.push(...rows.map((r) => ({ leg: leg.leg, partition: r.partition, offset: r.offset, columns: r.columns, topic: r.topic_row, row: r.leg_row, topicText: r.topic_text, rowText: r.leg_text, topicHasEvent: n(r.decoded) === 1, unfit: r.unfit })));
     }
   }
   await o.session.command({ query: `DROP TEMPORARY TABLE IF EXISTS ${TOPIC_TABLE}` });
