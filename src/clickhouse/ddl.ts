@@ -8,10 +8,14 @@ import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { KitConfig } from '../config.js';
 import { projectRoot } from '../paths.js';
+import { UsageError } from '../errors.js';
 
 export const SQL_DIR = path.join(projectRoot, 'sql');
 
-export class TemplateError extends Error {}
+/** A `{{name}}` in sql/ that the configuration gives no value for: bad input (exit 2). */
+export class TemplateError extends UsageError {
+  override name = 'TemplateError';
+}
 
 export type TemplateValues = Record<string, string>;
 

@@ -122,14 +122,15 @@ function targets(o: SelectOpts, config: KitConfig, orDefault: boolean): { pipeli
   return { pipelines: [...pipelines.values()], all, definitions: defs };
 }
 
-/** Connector names for the worker verbs. */
+/**
+ * Connector names for the worker verbs: the chosen pipelines' connectors, every --name as the
+ * worker knows it (a definition file is not needed to act on a running connector), and the
+ * definitions --file and --all choose.
+ */
 function targetNames(o: SelectOpts, config: KitConfig, orDefault = false): string[] {
   const t = targets(o, config, orDefault);
-  const names = t.pipelines.map((p) => p.connector.name);
-  if (t.definitions) {
-    const defs = o.all ? selectDefinitions({ ...t.definitions, all: true }) : (t.definitions.names?.length || t.definitions.files?.length) ? selectDefinitions(t.definitions) : [];
-    names.push(...defs.map((d) => d.name));
-  }
+  const names = [...t.pipelines.map((p) => p.connector.name), ...(o.name ?? [])];
+  if (o.file?.length || o.all) names.push(...selectDefinitions({ ...selection(o, []), allowNone: t.all.length > 0 }).map((d) => d.name));
   return [...new Set(names)];
 }
 

@@ -8,7 +8,9 @@ import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { ServiceUnreachableError, UsageError } from '../errors.js';
 
-export class IncompatibleSchemaError extends Error {
+/** A schema the subject's compatibility rule refuses: bad input (exit 2). */
+export class IncompatibleSchemaError extends UsageError {
+  override name = 'IncompatibleSchemaError';
   constructor(
     readonly subject: string,
     readonly reasons: string[],

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { resolveEnv } from '../config.js';
+import { KitError } from '../errors.js';
 import { projectRoot, stackPaths, type StackPaths } from '../paths.js';
 import { javaVersion, jarsResolved, LOG4J2_PROPERTIES, resolveJars } from './jvm.js';
 import { planClickhouseConnector, type ConnectorOutcome, type ConnectorPlan } from './connector/install.js';
@@ -23,13 +24,14 @@ import { HOST, type ServiceDef, type StackContext } from './services/types.js';
 /** In start order; `after` decides what waits for what. */
 export const SERVICES: ServiceDef[] = [zookeeper, kafka, clickhouse, registry, connect];
 
-export class StackError extends Error {
+export class StackError extends KitError {
+  override name = 'StackError';
   constructor(
     message: string,
-    /** 2 for problems the user fixes (a taken port, a missing tool), 1 otherwise. */
-    readonly exitCode: 1 | 2 = 1,
+    /** 2 for problems the user fixes (a taken port, a missing tool), 1 otherwise (a service failed). */
+    exitCode: 1 | 2 = 1,
   ) {
-    super(message);
+    super(message, exitCode);
   }
 }
 

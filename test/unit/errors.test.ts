@@ -5,6 +5,10 @@ import { WorkerUnreachableError } from '../../src/connect/rest.js';
 import { classifyError, EXIT, EXIT_CODES_HELP, FoundError, KitError, ServiceUnreachableError, UsageError } from '../../src/errors.js';
 import { PipelineError } from '../../src/pipeline/definition.js';
 import { UnsupportedTypeError } from '../../src/pipeline/mapping.js';
+import { TemplateError } from '../../src/clickhouse/ddl.js';
+import { IncompatibleSchemaError } from '../../src/registry/registry.js';
+import { SetupError } from '../../src/stack/services/types.js';
+import { StackError } from '../../src/stack/stack.js';
 
 /** An error as a library throws it: a message, and fields set on it. */
 function libraryError(message: string, fields: Record<string, unknown>): Error {
@@ -26,6 +30,14 @@ describe('classifyError', () => {
     expect(classifyError(new WorkerUnreachableError('the worker is unreachable')).exitCode).toBe(EXIT.unreachable);
     // cli.ts re-exports the one UsageError.
     expect(CliUsageError).toBe(UsageError);
+  });
+
+  it("gives the stack's, the registry's and the DDL templates' errors their codes, not a crash's", () => {
+    expect(classifyError(new StackError('port 127.0.0.1:9092 is already taken', 2)).exitCode).toBe(EXIT.usage);
+    expect(classifyError(new StackError('kafka did not become ready')).exitCode).toBe(EXIT.difference);
+    expect(classifyError(new SetupError('java was not found')).exitCode).toBe(EXIT.usage);
+    expect(classifyError(new IncompatibleSchemaError('orders-value', ['field x'])).exitCode).toBe(EXIT.usage);
+    expect(classifyError(new TemplateError('{{x}} has no value')).exitCode).toBe(EXIT.usage);
   });
 
   it('reads a service that does not answer from the error code, on the error or its cause: exit 3', () => {

@@ -1,12 +1,13 @@
 /** What the embedded stack needs to know to run one service. */
+import { UsageError } from '../../errors.js';
 import type { StackPaths } from '../../paths.js';
 import type { LaunchSpec } from '../process.js';
 
 export const HOST = '127.0.0.1';
 
 /** A problem the user fixes on this machine (a missing tool): the stack exits 2. */
-export class SetupError extends Error {
-  readonly exitCode = 2;
+export class SetupError extends UsageError {
+  override name = 'SetupError';
 }
 
 export interface StackContext {
