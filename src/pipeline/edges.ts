@@ -15,8 +15,13 @@ const DAY_MS = 86_400_000;
 /** Milliseconds since the epoch of a UTC date. */
 const at = (iso: string) => Date.parse(`${iso}Z`);
 
-/** Big-endian two's complement of an unscaled decimal, in the fewest bytes (or `size` for fixed). */
-export function decimalToBytes(unscaled: bigint, size?: number): Buffer {
+/**
+ * An unscaled decimal as Avro's big-endian two's complement: `size` bytes (fixed), or the
+ * fewest that hold it (bytes). A number (exact below 2^53, as the generator draws them) takes
+ * no BigInt arithmetic.
+ */
+export function decimalToBytes(unscaled: bigint | number, size?: number): Buffer {
+  if (typeof unscaled === 'number') return smallDecimalToBytes(unscaled, size);
   let n = size ?? 1;
   if (size === undefined) while (unscaled >= 1n << BigInt(8 * n - 1) || unscaled < -(1n << BigInt(8 * n - 1))) n++;
   let v = BigInt.asUintN(8 * n, unscaled);
@@ -24,6 +29,27 @@ export function decimalToBytes(unscaled: bigint, size?: number): Buffer {
   for (let i = n - 1; i >= 0; i--) {
     out[i] = Number(v & 0xffn);
     v >>= 8n;
+  }
+  return out;
+}
+
+function smallDecimalToBytes(unscaled: number, size?: number): Buffer {
+  let n = size ?? 1;
+  if (size === undefined) while (unscaled >= 2 ** (8 * n - 1) || unscaled < -(2 ** (8 * n - 1))) n++;
+  const out = Buffer.allocUnsafe(n);
+  let v = Math.abs(unscaled);
+  for (let i = n - 1; i >= 0; i--) {
+    out[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  if (unscaled < 0) {
+    // Two's complement: every byte inverted, then one added.
+    let carry = 1;
+    for (let i = n - 1; i >= 0; i--) {
+      const x = (~out[i]! & 0xff) + carry;
+      out[i] = x & 0xff;
+      carry = x >> 8;
+    }
   }
   return out;
 }

@@ -15,6 +15,16 @@ type Gen = (r: Rng) => unknown;
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/**
+ * Strings are cut from this fixed run of random letters and digits at a random offset: two
+ * draws a string instead of one a character (the producer generates millions a second).
+ */
+const POOL = (() => {
+  const r = xoroshiro128plus(0x5eed);
+  let s = '';
+  for (let i = 0; i < 8192; i++) s += ALNUM[Math.floor(((r.next() >>> 0) / 2 ** 32) * ALNUM.length)];
+  return s;
+})();
 
 const u32 = (r: Rng) => r.next() >>> 0;
 /** 0 <= n < max, for max up to 2^32. */
@@ -23,16 +33,16 @@ const unit = (r: Rng) => u32(r) / 2 ** 32;
 
 function text(r: Rng, min: number, max: number): string {
   const n = min + below(r, max - min + 1);
-  let s = '';
-  for (let i = 0; i < n; i++) s += ALNUM[below(r, ALNUM.length)];
-  return s;
+  const at = below(r, POOL.length - n);
+  return POOL.slice(at, at + n);
 }
 
+const hex16 = (w: number) => HEX[(w >>> 8) & 0xff]! + HEX[w & 0xff]!;
+
 function uuid(r: Rng): string {
-  const b = [u32(r), u32(r), u32(r), u32(r)];
-  const h = b.map((w) => HEX[w >>> 24]! + HEX[(w >>> 16) & 0xff]! + HEX[(w >>> 8) & 0xff]! + HEX[w & 0xff]!).join('');
-  // Version 4, variant 10xx.
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  const [a, b, c, d] = [u32(r), u32(r), u32(r), u32(r)];
+  // Version 4 (the 13th digit), variant 10xx (the 17th).
+  return `${hex16(a >>> 16)}${hex16(a)}-${hex16(b >>> 16)}-${hex16(((b & 0x0fff) | 0x4000) >>> 0)}-${hex16(((c >>> 16) & 0x3fff) | 0x8000)}-${hex16(c)}${hex16(d >>> 16)}${hex16(d)}`;
 }
 
 function bytes(r: Rng, n: number): Buffer {
@@ -41,12 +51,12 @@ function bytes(r: Rng, n: number): Buffer {
   return b;
 }
 
-/** A random unscaled decimal with 1 to `precision` digits (at most 18, to stay cheap). */
-function decimal(r: Rng, precision: number): bigint {
-  const digits = 1 + below(r, Math.min(precision, 18));
-  let s = '';
-  for (let i = 0; i < digits; i++) s += below(r, 10);
-  const n = BigInt(s);
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/** A random unscaled decimal with 1 to `precision` digits (at most 15: exact as a double, so no BigInt is needed). */
+function decimal(r: Rng, precision: number): number {
+  const digits = 1 + below(r, Math.min(precision, 15));
+  const n = Math.floor(unit(r) * POW10[digits]!);
   return below(r, 4) === 0 ? -n : n;
 }
 
@@ -101,7 +111,12 @@ function compile(node: AvroNode, clock: { ms: number }): Gen {
     }
     case 'array': {
       const item = compile(node.items, clock);
-      return (r) => Array.from({ length: below(r, 5) }, () => item(r));
+      return (r) => {
+        const n = below(r, 5);
+        const out = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) out[i] = item(r);
+        return out;
+      };
     }
     case 'map': {
       const value = compile(node.values, clock);
@@ -121,13 +136,12 @@ function compile(node: AvroNode, clock: { ms: number }): Gen {
       };
     }
     case 'union': {
-      const branches = node.branches.map((b) => compile(b, clock));
-      const nullAt = node.branches.findIndex((b) => b.kind === 'null');
+      const nullable = node.branches.some((b) => b.kind === 'null');
+      const others = node.branches.filter((b) => b.kind !== 'null').map((b) => compile(b, clock));
       return (r) => {
         // A nullable field is null about one time in five.
-        if (nullAt >= 0 && below(r, 5) === 0) return null;
-        const others = branches.filter((_, i) => i !== nullAt);
-        return others[below(r, others.length)]!(r);
+        if (nullable && below(r, 5) === 0) return null;
+        return others.length === 1 ? others[0]!(r) : others[below(r, others.length)]!(r);
       };
     }
   }

@@ -21,7 +21,12 @@ const SafeOrBigLong = avro.types.LongType.__with({
   },
   toBuffer: (n: Long): Buffer => {
     const buf = Buffer.allocUnsafe(8);
-    buf.writeBigInt64LE(BigInt(n));
+    if (typeof n === 'bigint') buf.writeBigInt64LE(n);
+    else {
+      // A safe integer as its two 32-bit halves: no BigInt per value (the producer writes millions).
+      buf.writeUInt32LE((n % 0x1_0000_0000) >>> 0, 0);
+      buf.writeInt32LE(Math.floor(n / 0x1_0000_0000), 4);
+    }
     return buf;
   },
   fromJSON: (x: unknown): Long => (typeof x === 'bigint' ? x : typeof x === 'string' ? BigInt(x) : (x as number)),

